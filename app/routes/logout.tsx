@@ -1,0 +1,32 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+
+import { recordAuditEvent } from "~/utils/audit.server";
+import { validateCsrf } from "~/utils/csrf.server";
+import { getRequestInfo } from "~/utils/request-context.server";
+import { destroySession, getSession } from "~/utils/session.server";
+
+/** Signing out is POST only, so a link or image cannot sign anyone out. */
+export async function loader() {
+  return redirect("/");
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const formData = await request.formData();
+  await validateCsrf(formData, request);
+
+  const session = await getSession(request);
+  const clearedCookie = await destroySession(request);
+  if (session) {
+    await recordAuditEvent(
+      {
+        action: "SIGNED_OUT",
+        actorId: session.userId,
+        targetType: "Session",
+        targetId: session.sessionId,
+      },
+      getRequestInfo(request, context),
+    );
+  }
+  return redirect("/", { headers: { "Set-Cookie": clearedCookie } });
+}

