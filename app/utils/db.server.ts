@@ -2,7 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 
 import { PrismaClient } from "../generated/prisma/client";
 import { getEnv } from "./env.server";
-import { singleton } from "./singleton.server";
+import { lazySingleton } from "./singleton.server";
 
 export type { Prisma } from "../generated/prisma/client";
 
@@ -11,7 +11,7 @@ export type { Prisma } from "../generated/prisma/client";
  * the DATABASE_URL in effect after start-up (the embedded database's URL when
  * none was configured).
  */
-export const prisma = singleton("prisma", () => {
+export const prisma = lazySingleton("prisma", () => {
   const connectionString = getEnv().DATABASE_URL;
   if (!connectionString) {
     throw new Error("DATABASE_URL was not resolved before the database was used.");

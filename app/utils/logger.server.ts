@@ -2,7 +2,7 @@ import pino from "pino";
 
 import { getEnv } from "./env.server";
 import { requestStorage } from "./request-store.server";
-import { singleton } from "./singleton.server";
+import { lazySingleton } from "./singleton.server";
 
 /**
  * Paths pino replaces with "[redacted]" wherever they appear in a log object.
@@ -31,7 +31,7 @@ export const REDACTED_PATHS = [
 ];
 
 /** The process-wide JSON logger. */
-export const logger = singleton("logger", () =>
+export const logger = lazySingleton("logger", () =>
   pino({
     level: getEnv().LOG_LEVEL,
     base: { service: "dokodo" },

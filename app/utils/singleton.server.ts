@@ -16,3 +16,25 @@ export function singleton<Value>(name: string, create: () => Value): Value {
   }
   return store.__dokodoSingletons.get(name) as Value;
 }
+
+/**
+ * Returns a stand-in for the singleton `name` that creates it on first use.
+ * Modules can then import objects such as the database client before
+ * start-up has parsed the configuration they depend on.
+ */
+export function lazySingleton<Value extends object>(
+  name: string,
+  create: () => Value,
+): Value {
+  const resolve = () => singleton(name, create);
+  return new Proxy({} as Value, {
+    get(_target, property) {
+      const instance = resolve();
+      const value: unknown = Reflect.get(instance, property, instance);
+      return typeof value === "function" ? value.bind(instance) : value;
+    },
+    has(_target, property) {
+      return Reflect.has(resolve(), property);
+    },
+  });
+}

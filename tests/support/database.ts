@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+
+import pg from "pg";
+import { inject } from "vitest";
+
+import { TEMPLATE_DATABASE } from "./global-setup";
+
+function withDatabase(url: string, name: string): string {
+  const next = new URL(url);
+  next.pathname = `/${name}`;
+  return next.toString();
+}
+
+/** Runs `sql` on the server's maintenance database. */
+async function runAdminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString: withDatabase(inject("templateDatabaseUrl"), "postgres"),
+  });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates a database for one test file: a migrated copy of the template,
+ * or an empty one when `migrated` is false. Returns its URL.
+ */
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<string> {
+  const name = `test_${randomBytes(6).toString("hex")}`;
+  const template = options.migrated === false ? "template0" : TEMPLATE_DATABASE;
+  await runAdminQuery(
+    `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(template)}`,
+  );
+  return withDatabase(inject("templateDatabaseUrl"), name);
+}
