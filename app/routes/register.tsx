@@ -12,6 +12,7 @@ import { registerUser } from "~/modules/accounts/registration.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { emailSchema, requireAnonymous } from "~/utils/auth.server";
 import { validateCsrf } from "~/utils/csrf.server";
+import type { FieldErrors } from "~/utils/forms";
 import { keepValues, toFieldErrors } from "~/utils/forms";
 import { newPasswordSchema, PASSWORD_MIN_LENGTH } from "~/utils/password-policy";
 import { getRequestInfo } from "~/utils/request-context.server";
@@ -52,10 +53,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   const result = await registerUser(parsed.data);
   if (!result.ok) {
-    return data(
-      { errors: { email: [result.message] }, values: keepValues(formData) },
-      { status: 400 },
-    );
+    const errors: FieldErrors = { email: [result.message] };
+    return data({ errors, values: keepValues(formData) }, { status: 400 });
   }
 
   const info = getRequestInfo(request, context);

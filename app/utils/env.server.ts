@@ -160,7 +160,7 @@ export class ConfigError extends Error {
  * Parses and validates configuration from `source`.
  * Throws ConfigError listing every problem, never only the first.
  */
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+export function parseEnv(source: Record<string, string | undefined>): Env {
   const input = Object.fromEntries(
     Object.keys(envSchema.innerType().shape).flatMap((key) => {
       const value = source[key];
@@ -186,7 +186,9 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
 const state = singleton("env", () => ({ env: undefined as Env | undefined }));
 
 /** Parses process.env once and keeps the result for getEnv(). */
-export function initEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function initEnv(
+  source: Record<string, string | undefined> = process.env,
+): Env {
   state.env = parseEnv(source);
   return state.env;
 }

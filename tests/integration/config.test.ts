@@ -1,0 +1,146 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+import { describe, expect, it } from "vitest";
+
+import { ConfigError, parseEnv } from "~/utils/env.server";
+
+import { generateSecret } from "../support/server";
+
+const run = promisify(execFile);
+
+const PRODUCTION = {
+  NODE_ENV: "production",
+  SESSION_SECRET: generateSecret(),
+  COOKIE_SECURE: "true",
+  APP_ORIGIN: "https://dokodo.example.com",
+  DATABASE_URL: "postgresql://dokodo:secret@db.example.com:5432/dokodo?sslmode=require",
+};
+
+function problemsOf(source: Record<string, string>): string[] {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("parseEnv", () => {
+  it("accepts a complete production setup", () => {
+    const env = parseEnv(PRODUCTION);
+    expect(env.COOKIE_SECURE).toBe(true);
+    expect(env.SESSION_SECRET).toEqual([PRODUCTION.SESSION_SECRET]);
+    expect(env.PORT).toBe(3000);
+  });
+
+  it("defaults for development without variables", () => {
+    const env = parseEnv({});
+    expect(env.NODE_ENV).toBe("development");
+    expect(env.APP_ORIGIN).toBe("http://localhost:3000");
+    expect(env.COOKIE_SECURE).toBe(false);
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it("lists every problem at once", () => {
+    const problems = problemsOf({
+      NODE_ENV: "production",
+      PORT: "eighty",
+      SESSION_SECRET: "x".repeat(20),
+      COOKIE_SECURE: "yes",
+      APP_ORIGIN: "http://dokodo.example.com",
+      DATABASE_URL: "postgresql://dokodo@db.example.com/dokodo",
+      LOG_LEVEL: "loud",
+    });
+    expect(problems).toEqual([
+      "PORT: must be a whole number from 0 to 65535",
+      expect.stringMatching(/^SESSION_SECRET: the secret has 20 characters but needs at least 64/),
+      "COOKIE_SECURE: must be true or false",
+      "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent",
+    ]);
+  });
+
+  it("reports production rules once types are valid", () => {
+    const problems = problemsOf({
+      NODE_ENV: "production",
+      COOKIE_SECURE: "false",
+      APP_ORIGIN: "http://dokodo.example.com",
+      DATABASE_URL: "postgresql://dokodo@db.example.com/dokodo?sslmode=prefer",
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^SESSION_SECRET: is required in production; generate one with/),
+      "COOKIE_SECURE: must be true in production so cookies are only sent over HTTPS",
+      "APP_ORIGIN: must use https:// in production",
+      "DATABASE_URL: must require TLS in production; add ?sslmode=require (or verify-ca, verify-full)",
+    ]);
+  });
+
+  it.each([
+    ["require", true],
+    ["verify-ca", true],
+    ["verify-full", true],
+    ["prefer", false],
+    ["disable", false],
+  ])("treats sslmode=%s as TLS: %s", (mode, accepted) => {
+    const problems = problemsOf({
+      ...PRODUCTION,
+      DATABASE_URL: `postgresql://dokodo@db.example.com/dokodo?sslmode=${mode}`,
+    });
+    expect(problems.length === 0).toBe(accepted);
+  });
+
+  it("accepts a rotation list of distinct secrets", () => {
+    const first = generateSecret();
+    const second = generateSecret();
+    const env = parseEnv({ ...PRODUCTION, SESSION_SECRET: `${first},${second}` });
+    expect(env.SESSION_SECRET).toEqual([first, second]);
+  });
+
+  it("rejects a duplicated secret in the list", () => {
+    const secret = generateSecret();
+    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: `${secret},${secret}` })).toEqual([
+      "SESSION_SECRET: the list contains the same secret twice; remove the duplicate",
+    ]);
+  });
+
+  it("rejects a long secret of few characters", () => {
+    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: "ab".repeat(40) })).toEqual([
+      expect.stringMatching(/^SESSION_SECRET: the secret repeats too few characters/),
+    ]);
+  });
+
+  it("names the bad secret in a rotation list", () => {
+    const problems = problemsOf({
+      ...PRODUCTION,
+      SESSION_SECRET: `${generateSecret()},short`,
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^SESSION_SECRET: secret 2 has 5 characters/),
+    ]);
+  });
+});
+
+describe("server start-up", () => {
+  it("exits naming a weak SESSION_SECRET", async () => {
+    const failure = await run("node", ["--import", "tsx", "server/main.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "production",
+        SESSION_SECRET: "a-twenty-char-secret",
+        COOKIE_SECURE: "true",
+        APP_ORIGIN: "https://dokodo.example.com",
+        DATABASE_URL: "postgresql://dokodo@127.0.0.1:1/dokodo?sslmode=require",
+      },
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain("Invalid configuration (1 problem):");
+    expect(failure?.stderr).toContain(
+      "SESSION_SECRET: the secret has 20 characters but needs at least 64",
+    );
+    expect(failure?.stderr).toContain("randomBytes(48)");
+  });
+});

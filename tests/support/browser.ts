@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+
+import type { Browser, BrowserContext } from "playwright-core";
+import { chromium } from "playwright-core";
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Null when Chromium is installed, else the one-line reason browser tests
+ * skip. Under CI=true a missing browser is an error instead, so CI cannot
+ * pass without running them.
+ */
+export const browserSkipReason: string | null = (() => {
+  if (existsSync(CHROMIUM_PATH)) return null;
+  const reason = `Chromium not found at ${CHROMIUM_PATH}; install the Debian package chromium or set CHROMIUM_PATH`;
+  if (process.env.CI === "true") throw new Error(reason);
+  console.warn(`Skipping browser tests: ${reason}`);
+  return reason;
+})();
+
+export type LaunchedBrowser = {
+  browser: Browser;
+  context: BrowserContext;
+  close: () => Promise<void>;
+};
+
+/**
+ * Launches Debian's Chromium headless. Playwright gives every launch a fresh
+ * temporary profile; the flags keep Chromium from reaching the network on
+ * its own (updates, sync, QUIC probes).
+ */
+export async function launchBrowser(): Promise<LaunchedBrowser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const context = await browser.newContext();
+  return {
+    browser,
+    context,
+    close: async () => {
+      await context.close();
+      await browser.close();
+    },
+  };
+}
