@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { runMigrations } from "../../server/database";
+import { listMigrationNames, runMigrations } from "../../server/database";
 import { createTestDatabase } from "../support/database";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
@@ -29,11 +29,12 @@ describe("health endpoints", () => {
   it("readyz turns ready after migrations", async () => {
     const before = await fetch(`${server.baseUrl}/readyz`);
     expect(before.status).toBe(503);
+    expect(await listMigrationNames()).toContain("20261204000000_init");
     expect(await before.json()).toEqual({
       status: "unavailable",
       ready: false,
       reason: "migrations not applied",
-      pending: ["20261204000000_init"],
+      pending: await listMigrationNames(),
     });
 
     await runMigrations(server.databaseUrl);

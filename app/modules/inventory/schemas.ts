@@ -1,0 +1,219 @@
+import { z } from "zod";
+
+export const LOCATION_NAME_MAX_LENGTH = 100;
+export const ITEM_NAME_MAX_LENGTH = 200;
+export const DESCRIPTION_MAX_LENGTH = 5000;
+export const QUANTITY_MAX = 1_000_000;
+export const TAG_NAME_MAX_LENGTH = 50;
+export const TAGS_PER_ITEM_MAX = 20;
+export const SEARCH_QUERY_MAX_LENGTH = 200;
+export const ITEMS_PER_PAGE = 25;
+const PAGE_MAX = 999_999;
+
+/** Shown when a location ID is not one the user may choose. */
+export const CHOOSE_LOCATION_MESSAGE = "Choose a location from the list.";
+
+/** Shown when the item list is filtered by a location the user cannot see. */
+export const UNKNOWN_LOCATION_FILTER_MESSAGE =
+  "The location filter does not match any of your locations. Pick a location from the list or clear the filter.";
+
+/** IDs are cuids of 25 characters, so a much longer value cannot be one. */
+const ID_MAX_LENGTH = 64;
+
+const numberFormat = new Intl.NumberFormat("en-US");
+
+/**
+ * Returns the named fields of a form as strings. Missing fields and file
+ * uploads become undefined, so schemas see only text.
+ */
+export function readFormFields<Name extends string>(
+  formData: FormData,
+  names: readonly Name[],
+): Record<Name, string | undefined> {
+  const fields = {} as Record<Name, string | undefined>;
+  for (const name of names) {
+    const value = formData.get(name);
+    fields[name] = typeof value === "string" ? value : undefined;
+  }
+  return fields;
+}
+
+/** An optional ID from a select: an empty string means "none". */
+const optionalIdSchema = z
+  .string()
+  .trim()
+  .max(ID_MAX_LENGTH, CHOOSE_LOCATION_MESSAGE)
+  .optional()
+  .transform((value) => (value ? value : null));
+
+/** A location name, trimmed. */
+export const locationNameSchema = z
+  .string({ required_error: "Enter a name for the location." })
+  .trim()
+  .min(1, "Enter a name for the location.")
+  .max(
+    LOCATION_NAME_MAX_LENGTH,
+    `Use a location name of at most ${LOCATION_NAME_MAX_LENGTH} characters.`,
+  );
+
+/** The form that creates a location. */
+export const newLocationSchema = z.object({
+  name: locationNameSchema,
+  parentId: optionalIdSchema,
+});
+
+/** The rename form on a location page. */
+export const renameLocationSchema = z.object({ name: locationNameSchema });
+
+/** The move form on a location page. An empty parent means top level. */
+export const moveLocationSchema = z.object({ parentId: optionalIdSchema });
+
+/**
+ * Splits a comma-separated tag list. Names are trimmed, empty entries are
+ * dropped and later duplicates, compared case-insensitively, are removed,
+ * so "Tools, tools" keeps only "Tools".
+ */
+export function splitTagList(input: string): string[] {
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const part of input.split(",")) {
+    const name = part.trim();
+    const key = toTagKey(name);
+    if (name && !seen.has(key)) {
+      seen.add(key);
+      names.push(name);
+    }
+  }
+  return names;
+}
+
+/** Returns the case-insensitive key a tag name is unique by. */
+export function toTagKey(name: string): string {
+  return name.toLowerCase();
+}
+
+const tagListSchema = z
+  .string()
+  .optional()
+  .transform((value) => splitTagList(value ?? ""))
+  .superRefine((names, context) => {
+    for (const name of names) {
+      if (name.length > TAG_NAME_MAX_LENGTH) {
+        context.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `Shorten the tag “${name.slice(0, 20)}…” to at most ${TAG_NAME_MAX_LENGTH} characters. It has ${name.length}.`,
+        });
+      }
+    }
+    if (names.length > TAGS_PER_ITEM_MAX) {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `Use at most ${TAGS_PER_ITEM_MAX} tags. This list has ${names.length}.`,
+      });
+    }
+  });
+
+const QUANTITY_MESSAGE = `Enter the quantity as a whole number from 0 to ${numberFormat.format(QUANTITY_MAX)}.`;
+
+const quantitySchema = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, context) => {
+    if (!value) return 1;
+    if (!/^\d+$/.test(value) || Number(value) > QUANTITY_MAX) {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: QUANTITY_MESSAGE,
+      });
+      return z.NEVER;
+    }
+    return Number(value);
+  });
+
+/** The form that creates or edits an item. */
+export const itemFormSchema = z.object({
+  name: z
+    .string({ required_error: "Enter a name for the item." })
+    .trim()
+    .min(1, "Enter a name for the item.")
+    .max(
+      ITEM_NAME_MAX_LENGTH,
+      `Use an item name of at most ${ITEM_NAME_MAX_LENGTH} characters.`,
+    ),
+  description: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value ?? "")
+    .superRefine((value, context) => {
+      if (value.length > DESCRIPTION_MAX_LENGTH) {
+        context.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `Shorten the description to at most ${numberFormat.format(DESCRIPTION_MAX_LENGTH)} characters. It has ${numberFormat.format(value.length)}.`,
+        });
+      }
+    }),
+  quantity: quantitySchema,
+  locationId: optionalIdSchema,
+  tags: tagListSchema,
+});
+
+/** Names of the item form's fields, for readFormFields. */
+export const ITEM_FORM_FIELDS = [
+  "name",
+  "description",
+  "quantity",
+  "locationId",
+  "tags",
+] as const;
+
+/** Parsed values of the item form. */
+export type ItemInput = z.output<typeof itemFormSchema>;
+
+const pageSchema = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    if (value === undefined || value === "") return 1;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > PAGE_MAX) {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `The page number “${value.slice(0, 20)}” is invalid. Use a whole number from 1 to ${numberFormat.format(PAGE_MAX)}.`,
+      });
+      return z.NEVER;
+    }
+    return Number(value);
+  });
+
+/** The query string of the item list: search text, filters and page. */
+export const itemListQuerySchema = z.object({
+  q: z
+    .string()
+    .trim()
+    .max(
+      SEARCH_QUERY_MAX_LENGTH,
+      `Shorten the search text to at most ${SEARCH_QUERY_MAX_LENGTH} characters.`,
+    )
+    .optional()
+    .transform((value) => value ?? ""),
+  tag: z
+    .string()
+    .trim()
+    .max(
+      TAG_NAME_MAX_LENGTH,
+      `Shorten the tag filter to at most ${TAG_NAME_MAX_LENGTH} characters, the maximum length of a tag name.`,
+    )
+    .optional()
+    .transform((value) => value ?? ""),
+  locationId: z
+    .string()
+    .trim()
+    .max(ID_MAX_LENGTH, UNKNOWN_LOCATION_FILTER_MESSAGE)
+    .optional()
+    .transform((value) => (value ? value : null)),
+  page: pageSchema,
+});
+
+/** Parsed query of the item list. */
+export type ItemListQuery = z.output<typeof itemListQuerySchema>;

@@ -1,0 +1,417 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { prisma } from "~/utils/db.server";
+
+import type { TestClient } from "../support/client";
+import {
+  registerAccount,
+  TestClient as AnonymousClient,
+} from "../support/client";
+import { createLocationViaForm, ownedHouseholdId } from "../support/inventory";
+import type { TestServer } from "../support/server";
+import { startTestServer } from "../support/server";
+
+let server: TestServer;
+let client: TestClient;
+let householdId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = await registerAccount(server.baseUrl, {
+    name: "Lena",
+    email: "locations@example.com",
+  });
+  householdId = await ownedHouseholdId("locations@example.com");
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+async function addItems(locationId: string, count: number, prefix: string) {
+  await prisma.item.createMany({
+    data: Array.from({ length: count }, (_, index) => ({
+      householdId,
+      locationId,
+      name: `${prefix} ${index + 1}`,
+    })),
+  });
+}
+
+async function parentOf(locationId: string): Promise<string | null> {
+  const location = await prisma.location.findUniqueOrThrow({
+    where: { id: locationId },
+  });
+  return location.parentId;
+}
+
+describe("location pages", () => {
+  it("redirect anonymous visitors to sign-in", async () => {
+    const anonymous = new AnonymousClient(server.baseUrl);
+    for (const path of ["/locations", "/locations/new"]) {
+      const response = await anonymous.request(path);
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe(
+        `/login?redirectTo=${encodeURIComponent(path)}`,
+      );
+    }
+  });
+
+  it("show an empty state first", async () => {
+    const fresh = await registerAccount(server.baseUrl, {
+      email: "empty-locations@example.com",
+    });
+    const { response, body } = await fresh.get("/locations");
+    expect(response.status).toBe(200);
+    expect(body).toContain("No locations yet.");
+    expect(body).toContain('href="/locations/new"');
+  });
+});
+
+describe("creating locations", () => {
+  it("creates nested locations with paths", async () => {
+    const house = await createLocationViaForm(client, "  House  ");
+    const garage = await createLocationViaForm(client, "Garage", house);
+    const shelf = await createLocationViaForm(client, "Shelf", garage);
+
+    const rows = await prisma.location.findMany({
+      where: { id: { in: [house, garage, shelf] } },
+    });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(house)!.name).toBe("House");
+    expect(byId.get(house)!.parentId).toBeNull();
+    expect(byId.get(garage)!.parentId).toBe(house);
+    expect(byId.get(shelf)!.parentId).toBe(garage);
+    for (const row of rows) expect(row.householdId).toBe(householdId);
+
+    const { body } = await client.get("/locations/new");
+    expect(body).toContain(`<option value="${garage}">House › Garage</option>`);
+    expect(body).toContain(
+      `<option value="${shelf}">House › Garage › Shelf</option>`,
+    );
+  });
+
+  it("preselects the parent from query", async () => {
+    const attic = await createLocationViaForm(client, "Attic");
+    const { response, body } = await client.get(
+      `/locations/new?parentId=${attic}`,
+    );
+    expect(response.status).toBe(200);
+    expect(body).toContain(
+      `<option value="${attic}" selected="">Attic</option>`,
+    );
+  });
+
+  it("ignores an unknown parent in query", async () => {
+    const { response, body } = await client.get(
+      "/locations/new?parentId=does-not-exist",
+    );
+    expect(response.status).toBe(200);
+    expect(body).toContain('<option value="" selected="">Top level</option>');
+    expect(body).not.toContain('value="does-not-exist"');
+  });
+
+  it("rejects invalid fields and keeps entries", async () => {
+    const before = await prisma.location.count();
+
+    const blank = await client.postForm("/locations/new", {
+      name: "   ",
+      parentId: "",
+    });
+    expect(blank.status).toBe(400);
+    expect(await blank.text()).toContain("Enter a name for the location.");
+
+    const long = await client.postForm("/locations/new", {
+      name: "x".repeat(101),
+      parentId: "",
+    });
+    expect(long.status).toBe(400);
+    expect(await long.text()).toContain(
+      "Use a location name of at most 100 characters.",
+    );
+
+    const unknownParent = await client.postForm("/locations/new", {
+      name: "Cellar",
+      parentId: "no-such-location",
+    });
+    expect(unknownParent.status).toBe(400);
+    const body = await unknownParent.text();
+    expect(body).toContain("Choose a location from the list.");
+    expect(body).toContain('value="Cellar"');
+
+    expect(await prisma.location.count()).toBe(before);
+  });
+});
+
+describe("location tree", () => {
+  it("lists nesting with item counts", async () => {
+    const home = await createLocationViaForm(client, "Cabin");
+    const kitchen = await createLocationViaForm(client, "Kitchen", home);
+    const drawer = await createLocationViaForm(client, "Drawer", kitchen);
+    await addItems(kitchen, 1, "Kettle");
+    await addItems(drawer, 2, "Spoon");
+
+    const { response, body } = await client.get("/locations");
+    expect(response.status).toBe(200);
+    expect(body).toMatch(
+      new RegExp(
+        `href="/locations/${home}"[^>]*>Cabin</a><span[^>]*>0 items, 3 including sub-locations</span>`,
+      ),
+    );
+    expect(body).toMatch(
+      new RegExp(
+        `href="/locations/${kitchen}"[^>]*>Kitchen</a><span[^>]*>1 item, 3 including sub-locations</span>`,
+      ),
+    );
+    expect(body).toMatch(
+      new RegExp(
+        `href="/locations/${drawer}"[^>]*>Drawer</a><span[^>]*>2 items</span>`,
+      ),
+    );
+    expect(body.indexOf(`/locations/${home}"`)).toBeLessThan(
+      body.indexOf(`/locations/${kitchen}"`),
+    );
+    expect(body.indexOf(`/locations/${kitchen}"`)).toBeLessThan(
+      body.indexOf(`/locations/${drawer}"`),
+    );
+  });
+
+  it("shows breadcrumb, children and items", async () => {
+    const shed = await createLocationViaForm(client, "Shed");
+    const rack = await createLocationViaForm(client, "Rack", shed);
+    const bin = await createLocationViaForm(client, "Bin", rack);
+    await addItems(rack, 1, "Rake");
+
+    const { response, body } = await client.get(`/locations/${rack}`);
+    expect(response.status).toBe(200);
+    expect(body).toContain('aria-label="Breadcrumb"');
+    expect(body).toMatch(new RegExp(`href="/locations/${shed}"[^>]*>Shed</a>`));
+    expect(body).toContain('<span aria-current="page">Rack</span>');
+    expect(body).toMatch(new RegExp(`href="/locations/${bin}"[^>]*>Bin</a>`));
+    expect(body).toContain("Rake 1");
+    expect(body).toContain(`/items/new?locationId=${rack}`);
+    expect(body).toContain(`/locations/new?parentId=${rack}`);
+  });
+
+  it("returns 404 for unknown IDs", async () => {
+    const { response } = await client.get("/locations/no-such-location");
+    expect(response.status).toBe(404);
+  });
+});
+
+describe("renaming and moving", () => {
+  it("renames a location", async () => {
+    const porch = await createLocationViaForm(client, "Porch");
+    const response = await client.postForm(`/locations/${porch}`, {
+      intent: "rename",
+      name: " Front porch ",
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe(`/locations/${porch}`);
+    const row = await prisma.location.findUniqueOrThrow({
+      where: { id: porch },
+    });
+    expect(row.name).toBe("Front porch");
+  });
+
+  it("rejects a blank new name", async () => {
+    const hall = await createLocationViaForm(client, "Hall");
+    const response = await client.postForm(`/locations/${hall}`, {
+      intent: "rename",
+      name: "",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("Enter a name for the location.");
+    const row = await prisma.location.findUniqueOrThrow({
+      where: { id: hall },
+    });
+    expect(row.name).toBe("Hall");
+  });
+
+  it("moves under a parent and back", async () => {
+    const loft = await createLocationViaForm(client, "Loft");
+    const box = await createLocationViaForm(client, "Box");
+
+    const moved = await client.postForm(`/locations/${box}`, {
+      intent: "move",
+      parentId: loft,
+    });
+    expect(moved.status).toBe(302);
+    expect(moved.headers.get("location")).toBe(`/locations/${box}`);
+    expect(await parentOf(box)).toBe(loft);
+
+    const backToTop = await client.postForm(`/locations/${box}`, {
+      intent: "move",
+      parentId: "",
+    });
+    expect(backToTop.status).toBe(302);
+    expect(await parentOf(box)).toBeNull();
+  });
+
+  it("rejects moving into itself", async () => {
+    const closet = await createLocationViaForm(client, "Closet");
+    const response = await client.postForm(`/locations/${closet}`, {
+      intent: "move",
+      parentId: closet,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "“Closet” cannot be placed inside itself. Choose another location or Top level.",
+    );
+    expect(await parentOf(closet)).toBeNull();
+  });
+
+  it("rejects moving into a descendant", async () => {
+    const basement = await createLocationViaForm(client, "Basement");
+    const cupboard = await createLocationViaForm(client, "Cupboard", basement);
+    const crate = await createLocationViaForm(client, "Crate", cupboard);
+
+    for (const target of [cupboard, crate]) {
+      const response = await client.postForm(`/locations/${basement}`, {
+        intent: "move",
+        parentId: target,
+      });
+      expect(response.status).toBe(400);
+      const name = target === cupboard ? "Cupboard" : "Crate";
+      expect(await response.text()).toContain(
+        `“${name}” is inside “Basement”, so “Basement” cannot move into it. Choose a location outside “Basement”.`,
+      );
+    }
+    expect(await parentOf(basement)).toBeNull();
+  });
+
+  it("leaves descendants out of move options", async () => {
+    const garret = await createLocationViaForm(client, "Garret");
+    const trunk = await createLocationViaForm(client, "Trunk", garret);
+    const other = await createLocationViaForm(client, "Pantry");
+    const { body } = await client.get(`/locations/${garret}`);
+    const moveForm = body.slice(body.indexOf('value="move"'));
+    expect(moveForm).toContain(`<option value="${other}">Pantry</option>`);
+    expect(moveForm).not.toContain(`<option value="${trunk}"`);
+    expect(moveForm).not.toContain(`<option value="${garret}"`);
+  });
+
+  it("rejects opposite concurrent moves", async () => {
+    const left = await createLocationViaForm(client, "Left wing");
+    const right = await createLocationViaForm(client, "Right wing");
+
+    // Holding both row locks makes each request wait at its UPDATE, after
+    // its cycle check. Without the household lock both checks would pass
+    // against the old tree and the two updates would form a cycle.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let signalLocked = () => {};
+    const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+    const holder = prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`
+          SELECT id FROM "Location" WHERE id IN (${left}, ${right}) FOR UPDATE`;
+        signalLocked();
+        await released;
+      },
+      { timeout: 15_000 },
+    );
+    await locked;
+
+    const moves = Promise.all([
+      client.postForm(`/locations/${left}`, {
+        intent: "move",
+        parentId: right,
+      }),
+      client.postForm(`/locations/${right}`, {
+        intent: "move",
+        parentId: left,
+      }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    release();
+    await holder;
+    const [first, second] = await moves;
+
+    const statuses = [first.status, second.status].sort();
+    expect(statuses).toEqual([302, 400]);
+    const parents = [await parentOf(left), await parentOf(right)];
+    expect(parents.filter((parent) => parent === null)).toHaveLength(1);
+  });
+
+  it("rejects an unknown intent", async () => {
+    const nook = await createLocationViaForm(client, "Nook");
+    const response = await client.postForm(`/locations/${nook}`, {
+      intent: "paint",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "Unknown form action. Use the rename, move or delete form on this page.",
+    );
+  });
+});
+
+describe("deleting locations", () => {
+  it("rejects deleting a non-empty location", async () => {
+    const garage = await createLocationViaForm(client, "Workshop");
+    await createLocationViaForm(client, "Bench", garage);
+    await createLocationViaForm(client, "Pegboard", garage);
+    await addItems(garage, 3, "Saw");
+
+    const response = await client.postForm(`/locations/${garage}`, {
+      intent: "delete",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "“Workshop” is not empty. Move or delete its 3 items and 2 sub-locations first.",
+    );
+    expect(await prisma.location.count({ where: { id: garage } })).toBe(1);
+    expect(await prisma.auditLog.count({ where: { targetId: garage } })).toBe(
+      0,
+    );
+  });
+
+  it("names only what remains", async () => {
+    const tray = await createLocationViaForm(client, "Tray");
+    await addItems(tray, 1, "Pen");
+    const withItem = await client.postForm(`/locations/${tray}`, {
+      intent: "delete",
+    });
+    expect(withItem.status).toBe(400);
+    expect(await withItem.text()).toContain(
+      "“Tray” is not empty. Move or delete its 1 item first.",
+    );
+
+    const cabinet = await createLocationViaForm(client, "Cabinet");
+    await createLocationViaForm(client, "Top drawer", cabinet);
+    const withChild = await client.postForm(`/locations/${cabinet}`, {
+      intent: "delete",
+    });
+    expect(withChild.status).toBe(400);
+    expect(await withChild.text()).toContain(
+      "“Cabinet” is not empty. Move or delete its 1 sub-location first.",
+    );
+  });
+
+  it("deletes an empty location", async () => {
+    const parent = await createLocationViaForm(client, "Study");
+    const empty = await createLocationViaForm(client, "Desk", parent);
+
+    const response = await client.postForm(`/locations/${empty}`, {
+      intent: "delete",
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/locations");
+    expect(await prisma.location.count({ where: { id: empty } })).toBe(0);
+
+    const user = await prisma.user.findUniqueOrThrow({
+      where: { email: "locations@example.com" },
+    });
+    const events = await prisma.auditLog.findMany({
+      where: { action: "LOCATION_DELETED", targetId: empty },
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.actorId).toBe(user.id);
+    expect(events[0]!.targetType).toBe("Location");
+    expect(events[0]!.oldValues).toEqual({ name: "Desk", parentId: parent });
+    expect(events[0]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const { response: gone } = await client.get(`/locations/${empty}`);
+    expect(gone.status).toBe(404);
+  });
+});
