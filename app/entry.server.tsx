@@ -7,6 +7,7 @@ import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 
 import { NonceProvider } from "./utils/nonce";
+import { RequestIdProvider } from "./utils/request-id";
 import { logger } from "./utils/logger.server";
 
 const ABORT_DELAY_MS = 5_000;
@@ -42,12 +43,14 @@ export default function handleRequest(
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
       <NonceProvider value={nonce}>
-        <RemixServer
-          context={remixContext}
-          url={request.url}
-          abortDelay={ABORT_DELAY_MS}
-          nonce={nonce}
-        />
+        <RequestIdProvider value={loadContext.requestId}>
+          <RemixServer
+            context={remixContext}
+            url={request.url}
+            abortDelay={ABORT_DELAY_MS}
+            nonce={nonce}
+          />
+        </RequestIdProvider>
       </NonceProvider>,
       {
         nonce,

@@ -1,18 +1,25 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
+import cors from "cors";
 import express from "express";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import helmet from "helmet";
 
+import {
+  API_DEPRECATIONS,
+  markApiVersionDeprecated,
+} from "../app/utils/api-version.server";
 import type { Env } from "../app/utils/env.server";
 import { logger } from "../app/utils/logger.server";
 import { requestStorage } from "../app/utils/request-store.server";
 import { handleLiveness, handleReadiness } from "./health";
+import { checkRequestOrigin, isApiPath } from "./request-origin";
+import { createThrottleMiddleware } from "./throttle/middleware";
 
 const PUBLIC_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -69,25 +76,41 @@ const logRequest: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** Assigns each response a fresh 128-bit nonce, which every script on the page carries. */
 const assignNonce: RequestHandler = (_req, res, next) => {
   res.locals.cspNonce = randomBytes(16).toString("base64");
   next();
 };
 
+/** The reporting endpoint name that CSP's report-to directive refers to. */
+const CSP_REPORT_GROUP = "csp-endpoint";
+const CSP_REPORT_PATH = "/api/v1/csp-report";
+
+/**
+ * Hash of the only inline style the pages contain, the `style="display:none"`
+ * that remix-utils puts on honeypot fields. CSP allows a style attribute by
+ * hash only together with 'unsafe-hashes', and every other inline style
+ * stays blocked.
+ */
+const HONEYPOT_STYLE_HASH = `'sha256-${createHash("sha256")
+  .update("display:none")
+  .digest("base64")}'`;
+
 function securityHeaders(env: Env): RequestHandler {
   const production = env.NODE_ENV === "production";
+  const imageSources = ["'self'", "data:", "blob:"];
+  if (env.PHOTO_STORAGE_ORIGIN) imageSources.push(env.PHOTO_STORAGE_ORIGIN);
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         "default-src": ["'self'"],
         "script-src": [
-          (_req, res) =>
-            `'nonce-${(res as express.Response).locals.cspNonce}'`,
+          (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`,
           "'strict-dynamic'",
         ],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "style-src": ["'self'", "'unsafe-hashes'", HONEYPOT_STYLE_HASH],
+        "img-src": imageSources,
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
@@ -99,7 +122,8 @@ function securityHeaders(env: Env): RequestHandler {
           "https://billing.stripe.com",
         ],
         "upgrade-insecure-requests": production ? [] : null,
-        "report-uri": ["/api/v1/csp-report"],
+        "report-uri": [CSP_REPORT_PATH],
+        "report-to": [CSP_REPORT_GROUP],
       },
     },
     strictTransportSecurity: production
@@ -112,13 +136,90 @@ function securityHeaders(env: Env): RequestHandler {
   });
 }
 
-const setPermissionsPolicy: RequestHandler = (_req, res, next) => {
+/** Sets Permissions-Policy and Reporting-Endpoints, which helmet does not set. */
+const setPolicyHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader(
     "Permissions-Policy",
     "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
   );
+  // Relative to the response URL, so reports go to the site that was shown.
+  res.setHeader(
+    "Reporting-Endpoints",
+    `${CSP_REPORT_GROUP}="${CSP_REPORT_PATH}"`,
+  );
   next();
 };
+
+/**
+ * In production behind a proxy (TRUST_PROXY of 1 or more), redirects a
+ * request that the proxy received over plain HTTP to the same path on
+ * APP_ORIGIN: 301 for GET and HEAD, 308 for other methods so they are not
+ * turned into GETs. The target comes from APP_ORIGIN, never from Host. A
+ * request without X-Forwarded-Proto passes, so health probes that reach the
+ * app directly are not redirected.
+ */
+function redirectToHttps(env: Env): RequestHandler {
+  return (req, res, next) => {
+    if (env.NODE_ENV !== "production" || env.TRUST_PROXY < 1) return next();
+    // Express reads X-Forwarded-Proto only from a trusted hop.
+    if (req.get("x-forwarded-proto") === undefined || req.protocol !== "http") {
+      return next();
+    }
+    // An absolute-form request target ("GET http://host/path") is not a
+    // path, so it goes to the start page instead.
+    const path = req.originalUrl.startsWith("/") ? req.originalUrl : "/";
+    const status = req.method === "GET" || req.method === "HEAD" ? 301 : 308;
+    res.redirect(status, `${new URL(env.APP_ORIGIN).origin}${path}`);
+  };
+}
+
+/**
+ * CORS for /api/v1: only origins listed in CORS_ALLOWED_ORIGINS get
+ * Access-Control-Allow-Origin, always as the exact origin (never "*"), with
+ * credentials. Other origins get no CORS headers, so browsers block them.
+ */
+function apiCors(env: Env): RequestHandler {
+  return cors({
+    origin: (origin, callback) =>
+      callback(
+        null,
+        origin !== undefined && env.CORS_ALLOWED_ORIGINS.includes(origin),
+      ),
+    credentials: true,
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["Content-Type"],
+    maxAge: 600,
+  });
+}
+
+/** Adds Deprecation, Sunset and Link headers to responses of a deprecated API version. */
+const markDeprecatedApiVersion: RequestHandler = (req, res, next) => {
+  const version = req.path.split("/")[1] ?? "";
+  const deprecation = API_DEPRECATIONS.get(version);
+  if (deprecation) {
+    const headers = new Headers();
+    markApiVersionDeprecated(headers, deprecation);
+    headers.forEach((value, name) => res.append(name, value));
+  }
+  next();
+};
+
+/**
+ * Prepares a request for Remix. Responses default to Cache-Control:
+ * no-store, because pages and data show account data. The Remix adapter
+ * appends any Cache-Control a route sets, and no-store then still wins.
+ * Host is replaced by APP_ORIGIN's host and X-Forwarded-Host is dropped, so
+ * the request.url that routes see, and any link or redirect built from it,
+ * never comes from a forged header.
+ */
+function prepareRemixRequest(env: Env): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    req.headers.host = new URL(env.APP_ORIGIN).host;
+    delete req.headers["x-forwarded-host"];
+    next();
+  };
+}
 
 function renderErrorPage(requestId: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · Dokodo</title></head><body><main><h1>Something went wrong</h1><p>The server could not finish this request. Try again in a moment.</p><p>Request ID: <code>${requestId}</code></p></main></body></html>`;
@@ -136,7 +237,7 @@ const handleUnexpectedError: ErrorRequestHandler = (error, req, res, next) => {
   }
   const requestId = res.locals.requestId;
   res.status(500).set("Cache-Control", "no-store");
-  if (req.path.startsWith("/api/")) {
+  if (isApiPath(req.path)) {
     res.json({ error: "Internal server error", requestId });
   } else {
     res.type("html").send(renderErrorPage(requestId));
@@ -150,8 +251,11 @@ type AppOptions = {
 
 /**
  * Builds the Express application. The middleware order below is the request
- * pipeline: proxy trust, request ID, health checks, compression, request
- * log, nonce, security headers, static files, then Remix.
+ * pipeline: proxy trust, request ID, nonce and security headers (so every
+ * response carries them), health checks, compression, request log, HTTPS
+ * redirect, API CORS and deprecation headers, origin check, static files,
+ * then Remix. Middleware reads `env` per request, because tests set
+ * APP_ORIGIN once the port is known.
  */
 export function createApp({ env, build }: AppOptions): express.Express {
   const app = express();
@@ -161,6 +265,9 @@ export function createApp({ env, build }: AppOptions): express.Express {
   app.set("trust proxy", env.TRUST_PROXY === 0 ? false : env.TRUST_PROXY);
 
   app.use(assignRequestId);
+  app.use(assignNonce);
+  app.use(securityHeaders(env));
+  app.use(setPolicyHeaders);
 
   app.get("/healthz", handleLiveness);
   app.get("/readyz", handleReadiness);
@@ -168,9 +275,11 @@ export function createApp({ env, build }: AppOptions): express.Express {
   app.use(compression());
 
   app.use(logRequest);
-  app.use(assignNonce);
-  app.use(securityHeaders(env));
-  app.use(setPermissionsPolicy);
+  app.use(redirectToHttps(env));
+  app.use("/api/v1", apiCors(env));
+  app.use("/api", markDeprecatedApiVersion);
+  app.use(checkRequestOrigin(env));
+  app.use(createThrottleMiddleware(env));
 
   app.use(
     "/build",
@@ -182,6 +291,7 @@ export function createApp({ env, build }: AppOptions): express.Express {
   );
   app.use(express.static(PUBLIC_DIR, { maxAge: "1h", index: false }));
 
+  app.use(prepareRemixRequest(env));
   app.all(
     "*",
     createRequestHandler({

@@ -30,3 +30,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   return redirect("/", { headers: { "Set-Cookie": clearedCookie } });
 }
+
+/**
+ * Never rendered, because the loader and a valid sign-out both redirect. Its
+ * presence makes this a page route, so a rejected sign-out (403) shows the
+ * HTML error page instead of a bare text response.
+ */
+export default function Logout() {
+  return null;
+}

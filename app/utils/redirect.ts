@@ -3,8 +3,9 @@
  *
  * Accepted: a single leading "/" followed by anything but "/" or "\".
  * Rejected: protocol-relative URLs ("//evil", "/\evil"), absolute URLs,
- * schemes such as javascript: and data:, and values whose decoded form or
- * control characters could turn them into one of those.
+ * schemes such as javascript: and data:, and values whose decoded form,
+ * control characters or dot segments ("/..//evil") could turn them into one
+ * of those.
  */
 export function safeRedirect(
   target: FormDataEntryValue | string | null | undefined,
@@ -28,5 +29,9 @@ export function safeRedirect(
   // Resolving against a dummy origin must keep that origin.
   const resolved = new URL(target, "http://dokodo.invalid");
   if (resolved.origin !== "http://dokodo.invalid") return fallback;
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  // Dot segments collapse during resolution, so "/..//evil" and
+  // "/%2e//evil" come out as the protocol-relative "//evil".
+  if (path.startsWith("//")) return fallback;
+  return path;
 }

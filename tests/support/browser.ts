@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 
-import type { Browser, BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { chromium } from "playwright-core";
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -52,4 +52,42 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
       await browser.close();
     },
   };
+}
+
+/**
+ * Signs in through the /login form and waits for the redirect away from it.
+ * Registration creates no session, so browser tests sign in after it.
+ */
+export async function signInInBrowser(
+  page: Page,
+  baseUrl: string,
+  credentials: { email: string; password: string },
+): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.fill('main input[name="email"]', credentials.email);
+  await page.fill('main input[name="password"]', credentials.password);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== "/login"),
+    page.locator('main button[type="submit"]').click(),
+  ]);
+}
+
+/**
+ * Registers through the /register form, which leads to /check-email, then
+ * signs in with the same credentials.
+ */
+export async function registerInBrowser(
+  page: Page,
+  baseUrl: string,
+  account: { name: string; email: string; password: string },
+): Promise<void> {
+  await page.goto(`${baseUrl}/register`);
+  await page.fill('main input[name="name"]', account.name);
+  await page.fill('main input[name="email"]', account.email);
+  await page.fill('main input[name="password"]', account.password);
+  await Promise.all([
+    page.waitForURL(`${baseUrl}/check-email`),
+    page.locator('main button[type="submit"]').click(),
+  ]);
+  await signInInBrowser(page, baseUrl, account);
 }
