@@ -1,0 +1,41 @@
+import pg from "pg";
+
+import { getEnv } from "../../utils/env.server";
+import { logger } from "../../utils/logger.server";
+import { lazySingleton } from "../../utils/singleton.server";
+
+/** Connections the throttle may hold per app instance, besides Prisma's 10. */
+const THROTTLE_POOL_MAX = 5;
+
+/**
+ * The pg pool that runs the throttle upsert, which every request waits for.
+ * Prisma's pg adapter (6.19) sends each $queryRaw unnamed, so PostgreSQL
+ * parses and plans it every time. On this pool the upsert is a named
+ * prepared statement, planned once per connection, which roughly halved its
+ * latency in bench/throttle.ts (docs/benchmarks.md has the numbers). Like
+ * the Prisma client, it connects on first use to the DATABASE_URL in effect
+ * after start-up. Idle connections do not keep the process alive.
+ */
+export const throttlePool = lazySingleton("throttlePool", () => {
+  const connectionString = getEnv().DATABASE_URL;
+  if (!connectionString) {
+    throw new Error(
+      "DATABASE_URL was not resolved before the throttle was used.",
+    );
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: THROTTLE_POOL_MAX,
+    connectionTimeoutMillis: 5_000,
+    allowExitOnIdle: true,
+  });
+  // An idle connection that breaks emits "error"; unhandled, it would end
+  // the process. The pool drops that connection and opens a new one later.
+  pool.on("error", (error) => {
+    logger.error(
+      { event: "throttle.pool_error", err: error },
+      "an idle throttle database connection failed",
+    );
+  });
+  return pool;
+});
