@@ -99,19 +99,38 @@ function pagePath(path: string): string {
 
 export const STRONG_PASSWORD = "Correct-Horse-42-battery";
 
-/** Registers an account through the form and returns the signed-in client. */
+/**
+ * Registers an account through the form, then signs in through /login
+ * (registration itself creates no session), and returns the signed-in
+ * client. The address stays unverified.
+ */
 export async function registerAccount(
   baseUrl: string,
   account: { name?: string; email: string; password?: string },
 ): Promise<TestClient> {
   const client = new TestClient(baseUrl);
+  const password = account.password ?? STRONG_PASSWORD;
   const response = await client.postForm("/register", {
     name: account.name ?? "Test User",
     email: account.email,
-    password: account.password ?? STRONG_PASSWORD,
+    password,
   });
-  if (response.status !== 302) {
-    throw new Error(`Registration failed with ${response.status}: ${await response.text()}`);
+  if (
+    response.status !== 302 ||
+    response.headers.get("location") !== "/check-email"
+  ) {
+    throw new Error(
+      `Registration failed with ${response.status}: ${await response.text()}`,
+    );
+  }
+  const signIn = await client.postForm("/login", {
+    email: account.email,
+    password,
+  });
+  if (signIn.status !== 302) {
+    throw new Error(
+      `Sign-in after registration failed with ${signIn.status}: ${await signIn.text()}`,
+    );
   }
   return client;
 }
