@@ -10,6 +10,7 @@ import { CsrfInput, FormError } from "~/components/forms";
 import { LocationBreadcrumb, TagLinks } from "~/modules/inventory/components";
 import { deleteItem, getItemDetails } from "~/modules/inventory/items.server";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
+import { isHttpUrl } from "~/modules/inventory/values";
 import { validateCsrf } from "~/utils/csrf.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 
@@ -54,6 +55,37 @@ const dateFormat = new Intl.DateTimeFormat("en-GB", {
   timeZone: "UTC",
 });
 
+/** Renders one detail of the item page, with URLs as links in a new tab. */
+function DetailEntry({
+  detailKey,
+  label,
+  text,
+}: {
+  detailKey?: string;
+  label: string;
+  text: string;
+}) {
+  return (
+    <>
+      <dt className="font-medium text-slate-700">{label}</dt>
+      <dd className="whitespace-pre-line break-words">
+        {detailKey === "url" && isHttpUrl(text) ? (
+          <a
+            href={text}
+            className="link"
+            target="_blank"
+            rel="noopener noreferrer nofollow"
+          >
+            {text}
+          </a>
+        ) : (
+          text
+        )}
+      </dd>
+    </>
+  );
+}
+
 export default function ItemPage() {
   const item = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
@@ -66,7 +98,14 @@ export default function ItemPage() {
         <p className="text-sm text-slate-600">No location set.</p>
       )}
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <h1 className="text-2xl font-semibold">{item.name}</h1>
+        <h1 className="text-2xl font-semibold">
+          {item.name}
+          {item.archived ? (
+            <span className="ml-3 rounded-full bg-slate-200 px-2 py-0.5 align-middle text-sm font-normal text-slate-700">
+              Archived
+            </span>
+          ) : null}
+        </h1>
         {item.canEdit ? (
           <Link to={`/items/${item.id}/edit`} className="btn-secondary">
             Edit
@@ -92,9 +131,66 @@ export default function ItemPage() {
             <span className="text-slate-500">No tags.</span>
           )}
         </dd>
+        {item.parent ? (
+          <>
+            <dt className="font-medium text-slate-700">Part of</dt>
+            <dd>
+              <Link to={`/items/${item.parent.id}`} className="link">
+                {item.parent.name}
+              </Link>
+            </dd>
+          </>
+        ) : null}
         <dt className="font-medium text-slate-700">Last changed</dt>
         <dd>{dateFormat.format(new Date(item.updatedAt))} (UTC)</dd>
       </dl>
+
+      {item.detailEntries.length > 0 || item.customFields.length > 0 ? (
+        <section aria-labelledby="item-details-heading" className="card">
+          <h2 id="item-details-heading" className="mb-3 text-lg font-semibold">
+            Details
+          </h2>
+          <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-[max-content_1fr]">
+            {item.detailEntries.map((entry) => (
+              <DetailEntry
+                key={entry.key}
+                detailKey={entry.key}
+                label={entry.label}
+                text={entry.text}
+              />
+            ))}
+            {item.customFields.map((field) => (
+              <DetailEntry
+                key={`custom-${field.name}`}
+                label={field.name}
+                text={field.value}
+              />
+            ))}
+          </dl>
+        </section>
+      ) : null}
+
+      {item.parts.length > 0 ? (
+        <section aria-labelledby="item-parts-heading" className="card">
+          <h2 id="item-parts-heading" className="mb-3 text-lg font-semibold">
+            {`Parts (${item.partCount})`}
+          </h2>
+          <ul className="space-y-1">
+            {item.parts.map((part) => (
+              <li key={part.id}>
+                <Link to={`/items/${part.id}`} className="link">
+                  {part.name}
+                </Link>
+              </li>
+            ))}
+          </ul>
+          {item.partCount > item.parts.length ? (
+            <p className="mt-2 text-sm text-slate-600">
+              {`Showing the first ${item.parts.length} by name.`}
+            </p>
+          ) : null}
+        </section>
+      ) : null}
 
       {item.canEdit ? (
         <Form method="post" className="card space-y-3">

@@ -10,13 +10,12 @@ import { CsrfInput } from "~/components/forms";
 import { ItemFields } from "~/modules/inventory/components";
 import { getItemForEdit, updateItem } from "~/modules/inventory/items.server";
 import {
-  ITEM_FORM_FIELDS,
-  itemFormSchema,
-  readFormFields,
+  parseItemForm,
+  readCustomFieldRows,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 import { validateCsrf } from "~/utils/csrf.server";
-import { keepValues, toFieldErrors } from "~/utils/forms";
+import { keepValues } from "~/utils/forms";
 
 export const meta: MetaFunction<typeof loader> = ({ data: loaderData }) => [
   {
@@ -38,21 +37,17 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // Checked before the form, so another household's item gets 404.
   const { item } = await getItemForEdit(scope, params.itemId ?? "");
 
-  const parsed = itemFormSchema.safeParse(
-    readFormFields(formData, ITEM_FORM_FIELDS),
-  );
-  if (!parsed.success) {
-    return data(
-      { errors: toFieldErrors(parsed.error), values: keepValues(formData) },
-      { status: 400 },
-    );
+  const submitted = {
+    values: keepValues(formData),
+    customFieldRows: readCustomFieldRows(formData),
+  };
+  const parsed = parseItemForm(formData, item.currency);
+  if (!parsed.ok) {
+    return data({ errors: parsed.errors, ...submitted }, { status: 400 });
   }
-  const result = await updateItem(scope, item.id, parsed.data);
+  const result = await updateItem(scope, item.id, parsed.input, item.currency);
   if (!result.ok) {
-    return data(
-      { errors: result.errors, values: keepValues(formData) },
-      { status: 400 },
-    );
+    return data({ errors: result.errors, ...submitted }, { status: 400 });
   }
   return redirect(`/items/${result.id}`);
 }
@@ -66,6 +61,7 @@ export default function EditItemPage() {
     quantity: String(item.quantity),
     locationId: item.locationId ?? "",
     tags: item.tags.join(", "),
+    ...item.detailText,
   };
 
   return (
@@ -77,6 +73,8 @@ export default function EditItemPage() {
           values={values}
           errors={actionData?.errors}
           locationOptions={locationOptions}
+          currency={item.currency}
+          customFieldRows={actionData?.customFieldRows ?? item.customFields}
         />
         <div className="flex gap-3">
           <button type="submit" className="btn-primary">

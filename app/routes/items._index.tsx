@@ -150,11 +150,21 @@ export default function ItemsPage() {
     <div className="space-y-6">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-2xl font-semibold">Items</h1>
-        {canCreate ? (
-          <Link to="/items/new" className="btn-primary">
-            New item
+        <div className="flex flex-wrap gap-3">
+          {canCreate ? (
+            <Link to="/items/import" className="btn-secondary">
+              Import CSV
+            </Link>
+          ) : null}
+          <Link to="/items/export" reloadDocument className="btn-secondary">
+            Export CSV
           </Link>
-        ) : null}
+          {canCreate ? (
+            <Link to="/items/new" className="btn-primary">
+              New item
+            </Link>
+          ) : null}
+        </div>
       </div>
 
       <Form

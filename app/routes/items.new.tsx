@@ -8,16 +8,18 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 
 import { CsrfInput } from "~/components/forms";
 import { ItemFields } from "~/modules/inventory/components";
-import { createItem } from "~/modules/inventory/items.server";
+import {
+  createItem,
+  getNewItemCurrency,
+} from "~/modules/inventory/items.server";
 import { getLocationOptions } from "~/modules/inventory/locations.server";
 import {
-  ITEM_FORM_FIELDS,
-  itemFormSchema,
-  readFormFields,
+  parseItemForm,
+  readCustomFieldRows,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 import { validateCsrf } from "~/utils/csrf.server";
-import { keepValues, toFieldErrors } from "~/utils/forms";
+import { keepValues } from "~/utils/forms";
 
 export const meta: MetaFunction = () => [{ title: "New item · Dokodo" }];
 
@@ -29,7 +31,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const locationId = locationOptions.some((option) => option.id === requested)
     ? requested
     : null;
-  return { locationOptions, locationId };
+  const currency = await getNewItemCurrency(scope, locationId);
+  return { locationOptions, locationId, currency };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -37,27 +40,30 @@ export async function action({ request }: ActionFunctionArgs) {
   const formData = await request.formData();
   await validateCsrf(formData, request);
 
-  const parsed = itemFormSchema.safeParse(
-    readFormFields(formData, ITEM_FORM_FIELDS),
+  const locationId = formData.get("locationId");
+  const currency = await getNewItemCurrency(
+    scope,
+    typeof locationId === "string" && locationId ? locationId : null,
   );
-  if (!parsed.success) {
-    return data(
-      { errors: toFieldErrors(parsed.error), values: keepValues(formData) },
-      { status: 400 },
-    );
+  const submitted = {
+    values: keepValues(formData),
+    customFieldRows: readCustomFieldRows(formData),
+    currency,
+  };
+  const parsed = parseItemForm(formData, currency);
+  if (!parsed.ok) {
+    return data({ errors: parsed.errors, ...submitted }, { status: 400 });
   }
-  const result = await createItem(scope, parsed.data);
+  const result = await createItem(scope, parsed.input, currency);
   if (!result.ok) {
-    return data(
-      { errors: result.errors, values: keepValues(formData) },
-      { status: 400 },
-    );
+    return data({ errors: result.errors, ...submitted }, { status: 400 });
   }
   return redirect(`/items/${result.id}`);
 }
 
 export default function NewItemPage() {
-  const { locationOptions, locationId } = useLoaderData<typeof loader>();
+  const { locationOptions, locationId, currency } =
+    useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const values = actionData?.values ?? { locationId: locationId ?? "" };
 
@@ -70,6 +76,8 @@ export default function NewItemPage() {
           values={values}
           errors={actionData?.errors}
           locationOptions={locationOptions}
+          currency={actionData?.currency ?? currency}
+          customFieldRows={actionData?.customFieldRows ?? []}
         />
         <div className="flex gap-3">
           <button type="submit" className="btn-primary">

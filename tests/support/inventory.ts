@@ -53,12 +53,15 @@ export async function createItemViaForm(
   return redirectedId(response, "/items/");
 }
 
+/** Paths under /items/ that are pages of the list, not of an item. */
+const ITEM_LIST_PAGES = new Set(["new", "import", "export"]);
+
 /** Returns the IDs of the item pages linked from a page, in page order. */
 export function linkedItemIds(body: string): string[] {
   const ids: string[] = [];
   for (const match of body.matchAll(/href="\/items\/([^"/?]+)"/g)) {
     const id = match[1]!;
-    if (id !== "new" && !ids.includes(id)) ids.push(id);
+    if (!ITEM_LIST_PAGES.has(id) && !ids.includes(id)) ids.push(id);
   }
   return ids;
 }

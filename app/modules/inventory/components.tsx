@@ -4,6 +4,8 @@ import { useId } from "react";
 import { ErrorList, Field, TextareaField } from "~/components/forms";
 import type { FieldErrors } from "~/utils/forms";
 
+import { CustomFieldRows, ItemDetailFields } from "./item-detail-fields";
+import type { CustomFieldEntry } from "./item-details";
 import type { LocationOption } from "./location-tree.server";
 import {
   DESCRIPTION_MAX_LENGTH,
@@ -76,15 +78,23 @@ export function LocationSelect({
   );
 }
 
-/** Renders the fields shared by the new-item and edit-item forms. */
+/**
+ * Renders the fields shared by the new-item and edit-item forms: the basic
+ * fields, the item details and the custom field rows. `currency` labels the
+ * price fields.
+ */
 export function ItemFields({
   values,
   errors,
   locationOptions,
+  currency,
+  customFieldRows,
 }: {
   values: Record<string, string | undefined>;
   errors?: FieldErrors;
   locationOptions: LocationOption[];
+  currency: string;
+  customFieldRows: CustomFieldEntry[];
 }) {
   return (
     <>
@@ -128,6 +138,8 @@ export function ItemFields({
         hint={`Separate tags with commas, such as “tools, garden”. At most ${TAGS_PER_ITEM_MAX} tags of up to ${TAG_NAME_MAX_LENGTH} characters each.`}
         errors={errors?.tags}
       />
+      <ItemDetailFields values={values} errors={errors} currency={currency} />
+      <CustomFieldRows rows={customFieldRows} errors={errors?.customFields} />
     </>
   );
 }

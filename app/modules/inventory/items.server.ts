@@ -5,6 +5,21 @@ import { prisma } from "~/utils/db.server";
 import type { FieldErrors } from "~/utils/forms";
 import type { RequestInfo } from "~/utils/request-context.server";
 
+import { fixHouseholdCurrency, getHouseholdCurrency } from "./currency.server";
+import type {
+  CustomFieldEntry,
+  ItemDetailKey,
+  ItemDetailValues,
+} from "./item-details";
+import {
+  formatDetailForDisplay,
+  formatDetailText,
+  hasPrice,
+  ITEM_DETAIL_FIELDS,
+  ITEM_DETAIL_SELECT,
+  readItemDetails,
+  toItemDetailData,
+} from "./item-details";
 import type { LocationIndex, LocationOption } from "./location-tree.server";
 import {
   findSubtreeIds,
@@ -69,7 +84,24 @@ export type ItemDetails = {
   /** Locations from the top level down to the item's location. */
   breadcrumb: { id: string; name: string }[];
   canEdit: boolean;
+  /** ISO 4217 code of the household's prices. */
+  currency: string;
+  /** Every detail as the item form shows it, such as "19.99" or "true". */
+  detailText: Record<ItemDetailKey, string>;
+  /** Recorded details formatted for reading, in ITEM_DETAIL_FIELDS order. */
+  detailEntries: { key: ItemDetailKey; label: string; text: string }[];
+  archived: boolean;
+  /** Custom fields sorted by name. */
+  customFields: CustomFieldEntry[];
+  /** The item this one is part of. */
+  parent: { id: string; name: string } | null;
+  /** Items that are part of this one, by name, at most PARTS_SHOWN_MAX. */
+  parts: { id: string; name: string }[];
+  partCount: number;
 };
+
+/** Maximum number of parts listed on an item page. */
+export const PARTS_SHOWN_MAX = 100;
 
 const itemListSelect = {
   id: true,
@@ -218,28 +250,125 @@ async function loadItemWithLocations(
       locationId: true,
       createdAt: true,
       updatedAt: true,
+      ...ITEM_DETAIL_SELECT,
       tags: { select: { tag: { select: { name: true } } } },
+      fields: {
+        select: { name: true, value: true },
+        orderBy: { name: "asc" },
+      },
+      // The parent and parts are always in the item's household, because
+      // only writes that check the household set parentId.
+      parent: { select: { id: true, name: true } },
+      parts: {
+        select: { id: true, name: true },
+        orderBy: [{ name: "asc" }, { id: "asc" }],
+        take: PARTS_SHOWN_MAX,
+      },
+      _count: { select: { parts: true } },
     },
   });
   if (!item) notFound();
 
-  const index = await loadLocationIndex([item.householdId]);
-  const details = {
-    ...item,
+  const [index, currency] = await Promise.all([
+    loadLocationIndex([item.householdId]),
+    getHouseholdCurrency(prisma, item.householdId),
+  ]);
+  const values = readItemDetails(item);
+  const detailText = {} as Record<ItemDetailKey, string>;
+  const detailEntries: ItemDetails["detailEntries"] = [];
+  for (const field of ITEM_DETAIL_FIELDS) {
+    detailText[field.key] = formatDetailText(field, values, currency);
+    const text = formatDetailForDisplay(field, values, currency);
+    if (text !== null && field.key !== "archived") {
+      detailEntries.push({ key: field.key, label: field.label, text });
+    }
+  }
+  const details: ItemDetails = {
+    id: item.id,
+    householdId: item.householdId,
+    name: item.name,
+    description: item.description,
+    quantity: item.quantity,
+    locationId: item.locationId,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
     tags: item.tags.map((link) => link.tag.name).sort(),
     breadcrumb: item.locationId ? listAncestors(index, item.locationId) : [],
     canEdit: canEditHousehold(scope, item.householdId),
+    currency,
+    detailText,
+    detailEntries,
+    archived: item.archived,
+    customFields: item.fields,
+    parent: item.parent,
+    parts: item.parts,
+    partCount: item._count.parts,
   };
   return { item: details, index };
 }
 
 /**
- * Creates an item and its tags in one transaction. The item joins the
- * household of its location, or the default household without one.
+ * Returns the currency that prices on the new-item form are read in: that
+ * of the chosen location's household, or of the default household when no
+ * location in scope is chosen. createItem checks the location again.
+ */
+export async function getNewItemCurrency(
+  scope: HouseholdScope,
+  locationId: string | null,
+): Promise<string> {
+  let householdId = scope.defaultHouseholdId;
+  if (locationId) {
+    const location = await prisma.location.findFirst({
+      where: { id: locationId, householdId: { in: scope.householdIds } },
+      select: { householdId: true },
+    });
+    if (location) householdId = location.householdId;
+  }
+  return getHouseholdCurrency(prisma, householdId);
+}
+
+/**
+ * Replaces an item's custom fields. Run it inside the transaction that
+ * writes the item.
+ */
+async function setCustomFields(
+  tx: Prisma.TransactionClient,
+  itemId: string,
+  fields: CustomFieldEntry[],
+): Promise<void> {
+  await tx.itemField.deleteMany({ where: { itemId } });
+  if (fields.length > 0) {
+    await tx.itemField.createMany({
+      data: fields.map((field) => ({ itemId, ...field })),
+    });
+  }
+}
+
+/**
+ * Returns the item columns for stored details, and fixes the household
+ * currency when a price is stored. `currency` is the one the form's prices
+ * were read in.
+ */
+async function prepareDetails(
+  tx: Prisma.TransactionClient,
+  householdId: string,
+  details: ItemDetailValues,
+  currency: string,
+) {
+  if (hasPrice(details)) await fixHouseholdCurrency(tx, householdId, currency);
+  return toItemDetailData(details);
+}
+
+/**
+ * Creates an item with its tags, details and custom fields in one
+ * transaction. The item joins the household of its location, or the default
+ * household without one. `currency` is the one the form's prices were read
+ * in, and must still be the household's.
  */
 export async function createItem(
   scope: HouseholdScope,
   input: ItemInput,
+  currency: string,
 ): Promise<ItemChangeResult> {
   let householdId = scope.defaultHouseholdId;
   if (input.locationId) {
@@ -254,9 +383,21 @@ export async function createItem(
     householdId = location.householdId;
   }
   requireEditAccess(scope, householdId);
+  if (
+    hasPrice(input.details) &&
+    (await getHouseholdCurrency(prisma, householdId)) !== currency
+  ) {
+    return currencyChangedError();
+  }
 
   try {
     const id = await prisma.$transaction(async (tx) => {
+      const details = await prepareDetails(
+        tx,
+        householdId,
+        input.details,
+        currency,
+      );
       const item = await tx.item.create({
         data: {
           householdId,
@@ -264,10 +405,12 @@ export async function createItem(
           name: input.name,
           description: input.description,
           quantity: input.quantity,
+          ...details,
         },
         select: { id: true, householdId: true },
       });
       await setItemTags(tx, item, input.tags);
+      await setCustomFields(tx, item.id, input.customFields);
       return item.id;
     });
     return { ok: true, id };
@@ -279,13 +422,16 @@ export async function createItem(
 }
 
 /**
- * Updates an item and replaces its tags in one transaction. The location
- * must be in the item's household, because tags belong to a household.
+ * Updates an item and replaces its details, tags and custom fields in one
+ * transaction. The location must be in the item's household, because tags
+ * belong to a household. `currency` is the one the form's prices were read
+ * in, and must still be the household's.
  */
 export async function updateItem(
   scope: HouseholdScope,
   itemId: string,
   input: ItemInput,
+  currency: string,
 ): Promise<ItemChangeResult> {
   const existing = await prisma.item.findFirst({
     where: { id: itemId, householdId: { in: scope.householdIds } },
@@ -301,9 +447,21 @@ export async function updateItem(
     });
     if (!location) return locationError();
   }
+  if (
+    hasPrice(input.details) &&
+    (await getHouseholdCurrency(prisma, existing.householdId)) !== currency
+  ) {
+    return currencyChangedError();
+  }
 
   try {
     await prisma.$transaction(async (tx) => {
+      const details = await prepareDetails(
+        tx,
+        existing.householdId,
+        input.details,
+        currency,
+      );
       const { count } = await tx.item.updateMany({
         where: { id: existing.id, householdId: existing.householdId },
         data: {
@@ -311,10 +469,12 @@ export async function updateItem(
           name: input.name,
           description: input.description,
           quantity: input.quantity,
+          ...details,
         },
       });
       if (count === 0) notFound();
       await setItemTags(tx, existing, input.tags);
+      await setCustomFields(tx, existing.id, input.customFields);
     });
     return { ok: true, id: existing.id };
   } catch (error) {
@@ -365,4 +525,19 @@ export async function deleteItem(
 
 function locationError(): ItemChangeResult {
   return { ok: false, errors: { locationId: [CHOOSE_LOCATION_MESSAGE] } };
+}
+
+/**
+ * Rejects prices read in another currency than the target household's,
+ * which happens when the chosen location belongs to another household.
+ */
+function currencyChangedError(): ItemChangeResult {
+  return {
+    ok: false,
+    errors: {
+      purchasePrice: [
+        "Prices are stored in the currency of the location's household, which differs from the one this form showed. Check the prices and save again.",
+      ],
+    },
+  };
 }

@@ -1,5 +1,13 @@
 import { z } from "zod";
 
+import type { CustomFieldEntry, ItemDetailValues } from "./item-details";
+import {
+  EMPTY_ITEM_DETAILS,
+  ITEM_DETAIL_FIELDS,
+  parseDetailValue,
+  validateCustomFieldRows,
+} from "./item-details";
+
 export const LOCATION_NAME_MAX_LENGTH = 100;
 export const ITEM_NAME_MAX_LENGTH = 200;
 export const DESCRIPTION_MAX_LENGTH = 5000;
@@ -169,7 +177,87 @@ export const ITEM_FORM_FIELDS = [
 ] as const;
 
 /** Parsed values of the item form. */
-export type ItemInput = z.output<typeof itemFormSchema>;
+export type ItemInput = z.output<typeof itemFormSchema> & {
+  details: ItemDetailValues;
+  customFields: CustomFieldEntry[];
+};
+
+/** Names of the repeated inputs of the custom field rows. */
+export const CUSTOM_FIELD_INPUTS = {
+  name: "customFieldName",
+  value: "customFieldValue",
+} as const;
+
+/**
+ * Returns the custom field rows of a form, pairing the n-th name input with
+ * the n-th value input as the browser submits them, in page order.
+ */
+export function readCustomFieldRows(formData: FormData): CustomFieldEntry[] {
+  const text = (value: FormDataEntryValue) =>
+    typeof value === "string" ? value : "";
+  const names = formData.getAll(CUSTOM_FIELD_INPUTS.name).map(text);
+  const values = formData.getAll(CUSTOM_FIELD_INPUTS.value).map(text);
+  return Array.from(
+    { length: Math.max(names.length, values.length) },
+    (_, index) => ({ name: names[index] ?? "", value: values[index] ?? "" }),
+  );
+}
+
+/** The outcome of reading the item form. */
+export type ItemFormResult =
+  | { ok: true; input: ItemInput }
+  | { ok: false; errors: Record<string, string[]> };
+
+/**
+ * Parses the whole item form: name, description, quantity, location, tags,
+ * every detail of ITEM_DETAIL_FIELDS and the custom field rows. Prices are
+ * read in `currency`, the household's ISO 4217 code. Every invalid field
+ * gets its own message that starts with the field's label, so one submit
+ * reports all of them. Checkboxes count as ticked when present.
+ */
+export function parseItemForm(
+  formData: FormData,
+  currency: string,
+  today: Date = new Date(),
+): ItemFormResult {
+  const errors: Record<string, string[]> = {};
+  const base = itemFormSchema.safeParse(
+    readFormFields(formData, ITEM_FORM_FIELDS),
+  );
+  if (!base.success) {
+    for (const issue of base.error.issues) {
+      (errors[String(issue.path[0] ?? "form")] ??= []).push(issue.message);
+    }
+  }
+
+  const details: Record<string, unknown> = { ...EMPTY_ITEM_DETAILS };
+  for (const field of ITEM_DETAIL_FIELDS) {
+    const raw = formData.get(field.key);
+    const text = typeof raw === "string" ? raw : "";
+    if (field.kind.type === "boolean") {
+      details[field.key] = text !== "" && text !== "false";
+      continue;
+    }
+    const result = parseDetailValue(field, text, currency, today);
+    if (result.ok) details[field.key] = result.value;
+    else errors[field.key] = [`${field.label}: ${result.message}`];
+  }
+
+  const customFields = validateCustomFieldRows(readCustomFieldRows(formData));
+  if (!customFields.ok) errors.customFields = customFields.messages;
+
+  if (!base.success || !customFields.ok || Object.keys(errors).length > 0) {
+    return { ok: false, errors };
+  }
+  return {
+    ok: true,
+    input: {
+      ...base.data,
+      details: details as ItemDetailValues,
+      customFields: customFields.fields,
+    },
+  };
+}
 
 const pageSchema = z
   .string()

@@ -1,0 +1,239 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  formatMinorUnits,
+  formatMoney,
+  parseMoney,
+} from "~/modules/inventory/money";
+import {
+  formatAssetId,
+  parseAssetId,
+  parseBoolean,
+  parseDate,
+  parseHttpUrl,
+} from "~/modules/inventory/values";
+import { ConfigError, parseEnv } from "~/utils/env.server";
+
+const TODAY = new Date("2026-06-01T12:00:00Z");
+
+describe("parseDate", () => {
+  it.each([
+    ["2024-03-31", "2024-03-31"],
+    ["  2024-03-31 ", "2024-03-31"],
+    ["03/31/2024", "2024-03-31"],
+    ["3/5/2024", "2024-03-05"],
+    ["2024/03/31", "2024-03-31"],
+    ["2024/3/5", "2024-03-05"],
+    ["2024-03-31T10:20:30Z", "2024-03-31"],
+    ["2024-03-31t10:20:30z", "2024-03-31"],
+    ["2024-03-31 10:20:30Z", "2024-03-31"],
+    ["2024-03-31T23:30:00-05:00", "2024-03-31"],
+    ["2024-03-31T00:30:00.123+02:00", "2024-03-31"],
+    ["2016-12-31T23:59:60Z", "2016-12-31"],
+    ["2024-02-29", "2024-02-29"],
+    ["1900-01-01", "1900-01-01"],
+    ["2027-12-31", "2027-12-31"],
+    ["", null],
+  ])("accepts %j", (text, expected) => {
+    expect(parseDate(text, "past", TODAY)).toEqual({
+      ok: true,
+      value: expected,
+    });
+  });
+
+  it.each([
+    ["31/03/2024", "“31/03/2024” is not a calendar date"],
+    ["2023-02-29", "“2023-02-29” is not a calendar date"],
+    ["2024-00-10", "“2024-00-10” is not a calendar date"],
+    ["13/45/2023", "“13/45/2023” is not a calendar date"],
+    ["0202-05-01", "The year 0202 is before 1900"],
+    ["1899-12-31", "The year 1899 is before 1900"],
+    ["2028-01-01", "2028-01-01 is after the end of 2027"],
+    ["05/01/24", "“05/01/24” has a two-digit year"],
+    ["202-05-01", "“202-05-01” is not a date"],
+    ["March 3, 2024", "“March 3, 2024” is not a date"],
+    ["2024.03.31", "“2024.03.31” is not a date"],
+    ["2024-03-31T25:00:00Z", "“2024-03-31T25:00:00Z” has an invalid time"],
+    ["2024-03-31T10:00:00", "“2024-03-31T10:00:00” is not a date"],
+  ])("rejects %j", (text, start) => {
+    const result = parseDate(text, "past", TODAY);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.message).toContain(start);
+  });
+
+  it("allows warranty dates a century ahead", () => {
+    expect(parseDate("2126-12-31", "warranty", TODAY)).toEqual({
+      ok: true,
+      value: "2126-12-31",
+    });
+    const late = parseDate("2127-01-01", "warranty", TODAY);
+    expect(late.ok).toBe(false);
+  });
+});
+
+describe("parseBoolean", () => {
+  it.each([
+    ["true", true],
+    ["TRUE", true],
+    ["t", true],
+    ["1", true],
+    ["yes", true],
+    ["Yes", true],
+    ["false", false],
+    ["F", false],
+    ["0", false],
+    ["no", false],
+    ["NO", false],
+    ["", false],
+    ["  ", false],
+  ])("reads %j", (text, expected) => {
+    expect(parseBoolean(text)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(["maybe", "2", "on", "-1"])("rejects %j", (text) => {
+    expect(parseBoolean(text)).toEqual({
+      ok: false,
+      message: `“${text}” is not a yes/no value. Use true or false, yes or no, or 1 or 0.`,
+    });
+  });
+});
+
+describe("parseMoney", () => {
+  it.each([
+    ["19.99", "USD", 1999n],
+    ["0.29", "USD", 29n],
+    ["19.9", "USD", 1990n],
+    ["19", "USD", 1900n],
+    ["0", "USD", 0n],
+    [".5", "USD", 50n],
+    ["007.10", "USD", 710n],
+    ["$19.99", "USD", 1999n],
+    ["$ 19.99", "USD", 1999n],
+    ["19.99$", "USD", 1999n],
+    ["19.99 USD", "USD", 1999n],
+    ["usd 5", "USD", 500n],
+    ["1234567.89", "USD", 123456789n],
+    ["999999999999.99", "USD", 99999999999999n],
+    ["€5.25", "EUR", 525n],
+    ["CA$5", "CAD", 500n],
+    ["$5", "CAD", 500n],
+    ["¥1234", "JPY", 1234n],
+    ["1.234", "KWD", 1234n],
+    ["", "USD", null],
+  ])("reads %j in %s", (text, currency, expected) => {
+    expect(parseMoney(text, currency)).toEqual({
+      ok: true,
+      minorUnits: expected,
+    });
+  });
+
+  it.each([
+    ["1,234.50", "USD", "Write the amount without thousands separators"],
+    ["1.234,50", "USD", "Write the amount without thousands separators"],
+    ["1,5", "USD", "Write the amount without thousands separators"],
+    ["1 234", "USD", "Write the amount without thousands separators"],
+    ["1'234", "USD", "Write the amount without thousands separators"],
+    ["-5", "USD", "Enter an amount of 0 or more."],
+    ["-$5", "USD", "Enter an amount of 0 or more."],
+    ["$-5", "USD", "Enter an amount of 0 or more."],
+    ["(5.00)", "USD", "Enter an amount of 0 or more."],
+    ["€5", "USD", "“€” is not a symbol of the household currency USD."],
+    ["£5", "EUR", "“£” is not a symbol of the household currency EUR."],
+    ["19.999", "USD", "USD amounts have at most 2 decimal places."],
+    ["1.5", "JPY", "JPY amounts have no decimal places."],
+    ["abc", "USD", "Enter the amount as a number, such as 1234.50."],
+    ["1e5", "USD", "Enter the amount as a number, such as 1234.50."],
+    [".", "USD", "Enter the amount as a number, such as 1234.50."],
+    ["9999999999999", "USD", "at most 12 digits before the decimal point"],
+  ])("rejects %j in %s", (text, currency, message) => {
+    const result = parseMoney(text, currency);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.message).toContain(message);
+  });
+
+  it("formats minor units as plain decimals", () => {
+    expect(formatMinorUnits(1999n, "USD")).toBe("19.99");
+    expect(formatMinorUnits(5n, "USD")).toBe("0.05");
+    expect(formatMinorUnits(0n, "USD")).toBe("0.00");
+    expect(formatMinorUnits(99999999999999n, "USD")).toBe("999999999999.99");
+    expect(formatMinorUnits(1234n, "JPY")).toBe("1234");
+    expect(formatMinorUnits(1234n, "KWD")).toBe("1.234");
+  });
+
+  it("formats amounts for display", () => {
+    expect(formatMoney(123456n, "USD")).toBe("$1,234.56");
+    expect(formatMoney(99999999999999n, "USD")).toBe("$999,999,999,999.99");
+    expect(formatMoney(1234n, "JPY")).toBe("¥1,234");
+  });
+});
+
+describe("parseAssetId", () => {
+  it.each([
+    ["000-042", 42],
+    ["42", 42],
+    ["000042", 42],
+    ["123-456", 123456],
+    ["1-234-567", 1234567],
+    ["", null],
+  ])("reads %j", (text, expected) => {
+    expect(parseAssetId(text)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(["A-042", "-42", "42-", "4 2", "1234567890"])(
+    "rejects %j",
+    (text) => {
+      expect(parseAssetId(text).ok).toBe(false);
+    },
+  );
+
+  it("formats with a dash", () => {
+    expect(formatAssetId(42)).toBe("000-042");
+    expect(formatAssetId(123456)).toBe("123-456");
+    expect(formatAssetId(1234567)).toBe("123-4567");
+  });
+});
+
+describe("parseHttpUrl", () => {
+  it("accepts http and https", () => {
+    expect(parseHttpUrl(" https://example.com/drill?x=1 ")).toEqual({
+      ok: true,
+      value: "https://example.com/drill?x=1",
+    });
+    expect(parseHttpUrl("http://example.com")).toEqual({
+      ok: true,
+      value: "http://example.com",
+    });
+    expect(parseHttpUrl("")).toEqual({ ok: true, value: "" });
+  });
+
+  it.each([
+    "javascript:alert(1)",
+    "JAVASCRIPT:alert(1)",
+    "data:text/html,<b>x</b>",
+    "ftp://example.com",
+    "example.com",
+  ])("rejects %j", (text) => {
+    const result = parseHttpUrl(text);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.message).toContain("is not a web address");
+  });
+});
+
+describe("DEFAULT_CURRENCY", () => {
+  it("defaults to USD", () => {
+    expect(parseEnv({}).DEFAULT_CURRENCY).toBe("USD");
+  });
+
+  it("upper-cases a known code", () => {
+    expect(parseEnv({ DEFAULT_CURRENCY: " eur " }).DEFAULT_CURRENCY).toBe(
+      "EUR",
+    );
+  });
+
+  it.each(["EURO", "XYZ", "$"])("rejects %j", (value) => {
+    expect(() => parseEnv({ DEFAULT_CURRENCY: value })).toThrow(ConfigError);
+    expect(() => parseEnv({ DEFAULT_CURRENCY: value })).toThrow(
+      `DEFAULT_CURRENCY: "${value}" is not an ISO 4217 currency code`,
+    );
+  });
+});
