@@ -21,11 +21,14 @@ import {
 import type { ReactNode } from "react";
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
 
+import { CsrfInput } from "./components/forms";
+import { VerifyEmailBanner } from "./components/verify-email-banner";
 import stylesheet from "./tailwind.css";
 import { prisma } from "./utils/db.server";
 import { getUserId } from "./utils/auth.server";
 import { commitCsrfToken } from "./utils/csrf.server";
 import { useNonce } from "./utils/nonce";
+import { useDocumentRequestId } from "./utils/request-id";
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: stylesheet },
@@ -39,12 +42,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = userId
     ? await prisma.user.findUnique({
         where: { id: userId },
-        select: { id: true, name: true, email: true },
+        select: { id: true, name: true, email: true, emailVerifiedAt: true },
       })
     : null;
   const [csrfToken, csrfCookie] = await commitCsrfToken(request);
+  // Signed-out visitors count as verified, so they never see the banner.
+  const emailVerified = !user || user.emailVerifiedAt !== null;
   return data(
-    { user, requestId: context.requestId, csrfToken },
+    { user, emailVerified, requestId: context.requestId, csrfToken },
     { headers: csrfCookie ? { "Set-Cookie": csrfCookie } : undefined },
   );
 }
@@ -80,10 +85,17 @@ function Header() {
             <NavLink to="/locations" className={navClass}>
               Locations
             </NavLink>
+            <NavLink to="/settings" className={navClass}>
+              Settings
+            </NavLink>
             <span className="hidden text-slate-500 sm:inline">
               {user.name}
             </span>
             <Form method="post" action="/logout">
+              {/* The header sits outside App's token provider. */}
+              <AuthenticityTokenProvider token={data?.csrfToken ?? ""}>
+                <CsrfInput />
+              </AuthenticityTokenProvider>
               <button type="submit" className="btn-secondary py-1">
                 Sign out
               </button>
@@ -106,11 +118,15 @@ function Header() {
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
+  const documentRequestId = useDocumentRequestId();
   return (
     <html lang="en" className="h-full">
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {documentRequestId ? (
+          <meta name="request-id" content={documentRequestId} />
+        ) : null}
         <Meta />
         <Links />
       </head>
@@ -129,6 +145,7 @@ export default function App() {
   const data = useRouteLoaderData<typeof loader>("root");
   return (
     <AuthenticityTokenProvider token={data?.csrfToken ?? ""}>
+      {data?.emailVerified === false ? <VerifyEmailBanner /> : null}
       <Outlet />
     </AuthenticityTokenProvider>
   );
@@ -137,7 +154,8 @@ export default function App() {
 export function ErrorBoundary() {
   const error = useRouteError();
   const data = useRouteLoaderData<typeof loader>("root");
-  const requestId = data?.requestId;
+  const documentRequestId = useDocumentRequestId();
+  const requestId = data?.requestId ?? documentRequestId;
 
   let title = "Something went wrong";
   let message = "The page could not be shown. Try again in a moment.";
@@ -145,6 +163,12 @@ export function ErrorBoundary() {
     if (error.status === 404) {
       title = "Not found";
       message = "There is nothing here, or you do not have access to it.";
+    } else if (error.status === 400) {
+      title = "Bad request";
+      message =
+        typeof error.data === "string" && error.data
+          ? error.data
+          : "The request could not be accepted. Reload the page and try again.";
     } else if (error.status === 403) {
       title = "Forbidden";
       message =

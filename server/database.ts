@@ -69,9 +69,37 @@ export async function startEmbeddedPostgres(
   if (!initialised) await server.initialise();
   await server.start();
 
-  const url = `postgresql://${EMBEDDED_USER}:${password}@127.0.0.1:${options.port}/${databaseName}`;
+  const url = embeddedDatabaseUrl(password, options.port, databaseName);
   await createDatabaseIfMissing(url);
   return { url, stop: () => server.stop() };
+}
+
+function embeddedDatabaseUrl(
+  password: string,
+  port: number,
+  databaseName: string,
+): string {
+  return `postgresql://${EMBEDDED_USER}:${password}@127.0.0.1:${port}/${databaseName}`;
+}
+
+/**
+ * Returns the URL of an embedded server that another process (such as a
+ * running `npm start`) already started on this data folder, or null when
+ * none runs there. Reads the password kept next to the folder. A
+ * postmaster.pid left behind by a crash counts as running, so connecting to
+ * the returned URL can then fail.
+ */
+export async function findRunningEmbeddedPostgres(
+  options: Pick<EmbeddedOptions, "dataDir" | "port" | "databaseName">,
+): Promise<string | null> {
+  const dataDir = path.resolve(PROJECT_ROOT, options.dataDir);
+  if (!existsSync(path.join(dataDir, "postmaster.pid"))) return null;
+  const password = (await readFile(`${dataDir}.password`, "utf8")).trim();
+  return embeddedDatabaseUrl(
+    password,
+    options.port,
+    options.databaseName ?? "dokodo",
+  );
 }
 
 /** Creates the database named in `url` unless it already exists. */

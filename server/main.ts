@@ -20,6 +20,11 @@ const PROJECT_ROOT = path.resolve(
 );
 const BUILD_PATH = path.join(PROJECT_ROOT, "build", "server", "index.js");
 const DEV_SECRET_FILE = path.join(PROJECT_ROOT, ".data", "session-secret");
+const DEV_TWO_FACTOR_KEY_FILE = path.join(
+  PROJECT_ROOT,
+  ".data",
+  "two-factor-key",
+);
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function loadEnvOrExit(): Env {
@@ -48,6 +53,32 @@ async function loadDevelopmentSecret(): Promise<string> {
   return secret;
 }
 
+/**
+ * Returns the development two-factor key kept in .data/, creating 32 random
+ * bytes on first start. Losing the file makes stored TOTP secrets
+ * unreadable, so production must configure TWO_FACTOR_ENCRYPTION_KEY.
+ */
+async function loadDevelopmentTwoFactorKey(): Promise<Buffer> {
+  if (existsSync(DEV_TWO_FACTOR_KEY_FILE)) {
+    const key = Buffer.from(
+      (await readFile(DEV_TWO_FACTOR_KEY_FILE, "utf8")).trim(),
+      "base64",
+    );
+    if (key.length !== 32) {
+      throw new Error(
+        `${DEV_TWO_FACTOR_KEY_FILE} does not contain a 32-byte base64 key; delete it to generate a new one (two-step sign-in of existing accounts then stops working).`,
+      );
+    }
+    return key;
+  }
+  const key = randomBytes(32);
+  await mkdir(path.dirname(DEV_TWO_FACTOR_KEY_FILE), { recursive: true });
+  await writeFile(DEV_TWO_FACTOR_KEY_FILE, `${key.toString("base64")}\n`, {
+    mode: 0o600,
+  });
+  return key;
+}
+
 async function main(): Promise<void> {
   const env = loadEnvOrExit();
   const { logger } = await import("../app/utils/logger.server");
@@ -57,6 +88,13 @@ async function main(): Promise<void> {
     logger.warn(
       { event: "config.dev_secret" },
       "SESSION_SECRET is not set; using the development secret in .data/session-secret",
+    );
+  }
+  if (!env.TWO_FACTOR_ENCRYPTION_KEY) {
+    env.TWO_FACTOR_ENCRYPTION_KEY = [await loadDevelopmentTwoFactorKey()];
+    logger.warn(
+      { event: "config.dev_two_factor_key" },
+      "TWO_FACTOR_ENCRYPTION_KEY is not set; using the development key in .data/two-factor-key",
     );
   }
 
@@ -84,8 +122,19 @@ async function main(): Promise<void> {
   const build = (await import(pathToFileURL(BUILD_PATH).href)) as ServerBuild;
   const { createApp } = await import("./app");
   const { prisma } = await import("../app/utils/db.server");
+  const { startEmailWorker } = await import(
+    "../app/modules/email/outbox.server"
+  );
+  const { startSecurityPurge } = await import(
+    "../app/modules/security/purge.server"
+  );
+  const { throttlePool } = await import(
+    "../app/modules/security/throttle-pool.server"
+  );
 
   const server: Server = createApp({ env, build }).listen(env.PORT, env.HOST);
+  const stopEmailWorker = startEmailWorker();
+  const stopSecurityPurge = startSecurityPurge();
   server.on("listening", () => {
     logger.info(
       { event: "server.started", origin: env.APP_ORIGIN, port: env.PORT },
@@ -104,12 +153,15 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     forceExit.unref();
 
+    stopSecurityPurge();
     // Finish in-flight requests, then close idle keep-alive sockets.
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    await stopEmailWorker();
     await prisma.$disconnect();
+    await throttlePool.end();
     if (embedded) await embedded.stop();
     logger.info({ event: "server.stopped" }, "stopped");
     process.exit(0);

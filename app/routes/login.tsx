@@ -4,36 +4,56 @@ import type {
   MetaFunction,
 } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Form, Link, useActionData, useSearchParams } from "@remix-run/react";
+import {
+  Form,
+  Link,
+  useActionData,
+  useLoaderData,
+  useSearchParams,
+} from "@remix-run/react";
 
 import { CsrfInput, Field, FormError } from "~/components/forms";
+import { HoneypotFields } from "~/components/honeypot";
+import { authenticatePassword } from "~/modules/security/sign-in.server";
+import { startSignInChallenge } from "~/modules/two-factor/challenge.server";
+import { isTwoFactorEnabled } from "~/modules/two-factor/two-factor.server";
 import { recordAuditEvent } from "~/utils/audit.server";
-import {
-  authenticator,
-  InvalidCredentialsError,
-  requireAnonymous,
-} from "~/utils/auth.server";
+import { InvalidCredentialsError, requireAnonymous } from "~/utils/auth.server";
 import { validateCsrf } from "~/utils/csrf.server";
+import { checkHoneypot, getHoneypotInputProps } from "~/utils/honeypot.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { safeRedirect } from "~/utils/redirect";
 import { createSession, destroySession } from "~/utils/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Dokodo" }];
 
+/** Notices that other pages send here with ?notice=…, by key. */
+const NOTICES: Record<string, string> = {
+  "two-factor-expired":
+    "Your sign-in timed out before a code was entered. Sign in again.",
+  "two-factor-attempts":
+    "Too many incorrect codes were entered. Sign in again to get new attempts.",
+};
+
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAnonymous(request);
-  return null;
+  const noticeKey = new URL(request.url).searchParams.get("notice") ?? "";
+  return {
+    honeypot: getHoneypotInputProps(),
+    notice: NOTICES[noticeKey] ?? null,
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.clone().formData();
   await validateCsrf(formData, request);
+  checkHoneypot(formData, request);
   const info = getRequestInfo(request, context);
   const redirectTo = safeRedirect(formData.get("redirectTo"), "/items");
 
   let user: { id: string };
   try {
-    user = await authenticator.authenticate("form", request);
+    user = await authenticatePassword(request, formData, info);
   } catch (error) {
     if (!(error instanceof InvalidCredentialsError)) throw error;
     await recordAuditEvent(
@@ -54,6 +74,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
     );
   }
 
+  // With two-step sign-in the password only starts a challenge: no session
+  // exists until /login/2fa accepts a code.
+  if (await isTwoFactorEnabled(user.id)) {
+    const headers = new Headers();
+    headers.append("Set-Cookie", await destroySession(request));
+    headers.append(
+      "Set-Cookie",
+      await startSignInChallenge(user.id, redirectTo),
+    );
+    return redirect("/login/2fa", { headers });
+  }
+
   // A fresh token on every sign-in: any session the browser already carried
   // is deleted, so a planted cookie never becomes an authenticated one.
   await destroySession(request);
@@ -66,6 +98,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function LoginPage() {
+  const { honeypot, notice } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [searchParams] = useSearchParams();
   const redirectTo = searchParams.get("redirectTo") ?? "";
@@ -76,6 +109,15 @@ export default function LoginPage() {
       <Form method="post" className="card space-y-4" noValidate>
         <CsrfInput />
         <input type="hidden" name="redirectTo" value={redirectTo} />
+        <HoneypotFields inputProps={honeypot} />
+        {notice && !actionData ? (
+          <p
+            role="status"
+            className="rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+          >
+            {notice}
+          </p>
+        ) : null}
         <FormError message={actionData?.formError} />
         <Field
           label="Email"
@@ -92,6 +134,11 @@ export default function LoginPage() {
           autoComplete="current-password"
           required
         />
+        <p className="text-sm">
+          <Link to="/forgot-password" className="link">
+            Forgot your password?
+          </Link>
+        </p>
         <button type="submit" className="btn-primary w-full">
           Sign in
         </button>

@@ -4,19 +4,23 @@ import type {
   MetaFunction,
 } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
-import { Form, Link, useActionData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 
 import { CsrfInput, Field } from "~/components/forms";
+import { HoneypotFields } from "~/components/honeypot";
+import { PasswordField } from "~/components/password-field";
+import {
+  checkNewPassword,
+  getPasswordPolicy,
+} from "~/modules/accounts/password.server";
 import { registerUser } from "~/modules/accounts/registration.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { emailSchema, requireAnonymous } from "~/utils/auth.server";
 import { validateCsrf } from "~/utils/csrf.server";
-import type { FieldErrors } from "~/utils/forms";
+import { checkHoneypot, getHoneypotInputProps } from "~/utils/honeypot.server";
 import { keepValues, toFieldErrors } from "~/utils/forms";
-import { newPasswordSchema, PASSWORD_MIN_LENGTH } from "~/utils/password-policy";
 import { getRequestInfo } from "~/utils/request-context.server";
-import { createSession } from "~/utils/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Create account · Dokodo" }];
 
@@ -27,51 +31,61 @@ const registrationSchema = z.object({
     .min(1, "Enter your name.")
     .max(100, "Use a name of at most 100 characters."),
   email: emailSchema,
-  password: newPasswordSchema,
 });
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireAnonymous(request);
-  return null;
+  return {
+    honeypot: getHoneypotInputProps(),
+    passwordPolicy: getPasswordPolicy(),
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await request.formData();
   await validateCsrf(formData, request);
+  checkHoneypot(formData, request);
 
   const parsed = registrationSchema.safeParse({
     name: formData.get("name") ?? undefined,
     email: formData.get("email") ?? undefined,
-    password: formData.get("password") ?? undefined,
   });
-  if (!parsed.success) {
-    return data(
-      { errors: toFieldErrors(parsed.error), values: keepValues(formData) },
-      { status: 400 },
-    );
-  }
-
-  const result = await registerUser(parsed.data);
-  if (!result.ok) {
-    const errors: FieldErrors = { email: [result.message] };
+  const errors = parsed.success ? {} : toFieldErrors(parsed.error);
+  const rawEmail = formData.get("email");
+  const rawName = formData.get("name");
+  const password = await checkNewPassword(formData.get("password"), {
+    email:
+      parsed.data?.email ?? (typeof rawEmail === "string" ? rawEmail : null),
+    name: parsed.data?.name ?? (typeof rawName === "string" ? rawName : null),
+  });
+  if (!password.ok) errors.password = password.errors;
+  if (!parsed.success || !password.ok) {
     return data({ errors, values: keepValues(formData) }, { status: 400 });
   }
 
-  const info = getRequestInfo(request, context);
-  await recordAuditEvent(
-    {
-      action: "USER_REGISTERED",
-      actorId: result.userId,
-      targetType: "User",
-      targetId: result.userId,
-    },
-    info,
-  );
-  const sessionCookie = await createSession(result.userId, info);
-  return redirect("/items", { headers: { "Set-Cookie": sessionCookie } });
+  const result = await registerUser({
+    ...parsed.data,
+    password: password.password,
+  });
+  if (result.created) {
+    await recordAuditEvent(
+      {
+        action: "USER_REGISTERED",
+        actorId: result.userId,
+        targetType: "User",
+        targetId: result.userId,
+      },
+      getRequestInfo(request, context),
+    );
+  }
+  // Known and new addresses get this same redirect and no cookie, so the
+  // response never reveals whether an address has an account. The email
+  // sent to the address explains which case applied.
+  return redirect("/check-email");
 }
 
 export default function RegisterPage() {
+  const { honeypot, passwordPolicy } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const errors = actionData?.errors;
   const values = actionData?.values;
@@ -81,6 +95,7 @@ export default function RegisterPage() {
       <h1 className="mb-6 text-2xl font-semibold">Create your account</h1>
       <Form method="post" className="card space-y-4" noValidate>
         <CsrfInput />
+        <HoneypotFields inputProps={honeypot} />
         <Field
           label="Name"
           name="name"
@@ -99,14 +114,12 @@ export default function RegisterPage() {
           defaultValue={values?.email}
           errors={errors?.email}
         />
-        <Field
+        <PasswordField
           label="Password"
           name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          hint={`At least ${PASSWORD_MIN_LENGTH} characters with upper and lower case, a digit and a symbol; at most 72 bytes.`}
+          policy={passwordPolicy}
           errors={errors?.password}
+          readContextFromForm
         />
         <button type="submit" className="btn-primary w-full">
           Create account

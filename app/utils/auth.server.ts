@@ -35,6 +35,20 @@ export function hashPassword(password: string): Promise<string> {
   return bcrypt.hash(password, BCRYPT_COST);
 }
 
+/**
+ * Runs one cost-12 bcrypt comparison against a hash that matches nothing, so
+ * a sign-in rejected without checking the password (a locked email) takes
+ * as long as one that checked it. The outcome is ignored.
+ */
+export async function compareWithUnknownHash(
+  password: FormDataEntryValue | null,
+): Promise<void> {
+  await bcrypt.compare(
+    typeof password === "string" ? password : "",
+    UNKNOWN_USER_HASH,
+  );
+}
+
 /** Thrown by the form strategy when the email or password is wrong. */
 export class InvalidCredentialsError extends Error {
   /** `userId` is set when the email belongs to an account, for the audit log only. */

@@ -20,7 +20,9 @@ export const prisma = lazySingleton("prisma", () => {
     adapter: new PrismaPg({
       connectionString,
       max: 10,
-      connectionTimeoutMillis: 5_000,
+      // Generous, because concurrent bcrypt work can starve the event loop
+      // long enough to stall a connection handshake on a busy machine.
+      connectionTimeoutMillis: 15_000,
     }),
   });
 });

@@ -5,16 +5,18 @@ import { describe, expect, it } from "vitest";
 
 import { ConfigError, parseEnv } from "~/utils/env.server";
 
-import { generateSecret } from "../support/server";
+import { generateEncryptionKey, generateSecret } from "../support/server";
 
 const run = promisify(execFile);
 
 const PRODUCTION = {
   NODE_ENV: "production",
   SESSION_SECRET: generateSecret(),
+  TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
   COOKIE_SECURE: "true",
   APP_ORIGIN: "https://dokodo.example.com",
   DATABASE_URL: "postgresql://dokodo:secret@db.example.com:5432/dokodo?sslmode=require",
+  SMTP_URL: "smtps://dokodo:secret@smtp.example.com:465",
 };
 
 function problemsOf(source: Record<string, string>): string[] {
@@ -70,9 +72,13 @@ describe("parseEnv", () => {
     });
     expect(problems).toEqual([
       expect.stringMatching(/^SESSION_SECRET: is required in production; generate one with/),
+      expect.stringMatching(
+        /^TWO_FACTOR_ENCRYPTION_KEY: is required in production; generate one with/,
+      ),
       "COOKIE_SECURE: must be true in production so cookies are only sent over HTTPS",
       "APP_ORIGIN: must use https:// in production",
       "DATABASE_URL: must require TLS in production; add ?sslmode=require (or verify-ca, verify-full)",
+      "SMTP_URL: is required in production; without it emails, reset links included, are only written to the log",
     ]);
   });
 
@@ -128,9 +134,11 @@ describe("server start-up", () => {
         PATH: process.env.PATH,
         NODE_ENV: "production",
         SESSION_SECRET: "a-twenty-char-secret",
+        TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
         COOKIE_SECURE: "true",
         APP_ORIGIN: "https://dokodo.example.com",
         DATABASE_URL: "postgresql://dokodo@127.0.0.1:1/dokodo?sslmode=require",
+        SMTP_URL: "smtp://127.0.0.1:1",
       },
     }).then(
       () => null,
