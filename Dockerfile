@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage image: dependencies and build in one stage, a slim runtime with
-# production dependencies only in the other. Needs DATABASE_URL at run time;
-# the embedded database is for development and is not used here.
+# production dependencies only in the other. At run time it needs the
+# production variables of .env.example: DATABASE_URL (with sslmode), APP_ORIGIN,
+# SESSION_SECRET, TWO_FACTOR_ENCRYPTION_KEY and SMTP_URL. The embedded
+# database is for development and is not used here.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

@@ -72,7 +72,10 @@ export default function handleRequest(
         onError(error: unknown) {
           responseStatusCode = 500;
           if (shellRendered) {
-            logger.error({ event: "render.error", err: error }, "render failed");
+            logger.error(
+              { event: "render.error", err: error },
+              "render failed",
+            );
           }
         },
       },

@@ -88,9 +88,7 @@ function Header() {
             <NavLink to="/settings" className={navClass}>
               Settings
             </NavLink>
-            <span className="hidden text-slate-500 sm:inline">
-              {user.name}
-            </span>
+            <span className="hidden text-slate-500 sm:inline">{user.name}</span>
             <Form method="post" action="/logout">
               {/* The header sits outside App's token provider. */}
               <AuthenticityTokenProvider token={data?.csrfToken ?? ""}>

@@ -5,8 +5,7 @@ import { logger } from "../app/utils/logger.server";
 import { listMigrationNames } from "./database";
 
 type Readiness =
-  | { ready: true }
-  | { ready: false; reason: string; pending?: string[] };
+  { ready: true } | { ready: false; reason: string; pending?: string[] };
 
 /**
  * Reports whether the database answers and every migration shipped in
@@ -23,9 +22,16 @@ export async function checkReadiness(): Promise<Readiness> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (message.includes("_prisma_migrations")) {
-      return { ready: false, reason: "migrations not applied", pending: expected };
+      return {
+        ready: false,
+        reason: "migrations not applied",
+        pending: expected,
+      };
     }
-    logger.error({ event: "readiness.database_failed", err: error }, "database check failed");
+    logger.error(
+      { event: "readiness.database_failed", err: error },
+      "database check failed",
+    );
     return { ready: false, reason: "database unreachable" };
   }
   const pending = expected.filter((name) => !applied.includes(name));

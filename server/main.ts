@@ -117,20 +117,19 @@ async function main(): Promise<void> {
   logger.info({ event: "database.migrated" }, "migrations applied");
 
   if (!existsSync(BUILD_PATH)) {
-    throw new Error(`No Remix build at ${BUILD_PATH}; run npm run build first.`);
+    throw new Error(
+      `No Remix build at ${BUILD_PATH}; run npm run build first.`,
+    );
   }
   const build = (await import(pathToFileURL(BUILD_PATH).href)) as ServerBuild;
   const { createApp } = await import("./app");
   const { prisma } = await import("../app/utils/db.server");
-  const { startEmailWorker } = await import(
-    "../app/modules/email/outbox.server"
-  );
-  const { startSecurityPurge } = await import(
-    "../app/modules/security/purge.server"
-  );
-  const { throttlePool } = await import(
-    "../app/modules/security/throttle-pool.server"
-  );
+  const { startEmailWorker } =
+    await import("../app/modules/email/outbox.server");
+  const { startSecurityPurge } =
+    await import("../app/modules/security/purge.server");
+  const { throttlePool } =
+    await import("../app/modules/security/throttle-pool.server");
 
   const server: Server = createApp({ env, build }).listen(env.PORT, env.HOST);
   const stopEmailWorker = startEmailWorker();

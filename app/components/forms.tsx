@@ -1,4 +1,8 @@
-import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
+import type {
+  InputHTMLAttributes,
+  ReactNode,
+  TextareaHTMLAttributes,
+} from "react";
 import { useId } from "react";
 import { AuthenticityTokenInput } from "remix-utils/csrf/react";
 

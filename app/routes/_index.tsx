@@ -25,9 +25,8 @@ export default function LandingPage() {
         Where did I put it?
       </h1>
       <p className="mx-auto mt-4 max-w-xl text-lg text-slate-700">
-        Dokodo keeps track of your things and the places you keep them, from
-        the house down to the shelf, so you can find any item again in
-        seconds.
+        Dokodo keeps track of your things and the places you keep them, from the
+        house down to the shelf, so you can find any item again in seconds.
       </p>
       <div className="mt-8 flex justify-center gap-3">
         <Link to="/register" className="btn-primary">

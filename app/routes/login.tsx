@@ -91,7 +91,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await destroySession(request);
   const sessionCookie = await createSession(user.id, info);
   await recordAuditEvent(
-    { action: "SIGN_IN_SUCCEEDED", actorId: user.id, targetType: "User", targetId: user.id },
+    {
+      action: "SIGN_IN_SUCCEEDED",
+      actorId: user.id,
+      targetType: "User",
+      targetId: user.id,
+    },
     info,
   );
   return redirect(redirectTo, { headers: { "Set-Cookie": sessionCookie } });

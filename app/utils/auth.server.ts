@@ -91,10 +91,7 @@ async function verifyCredentials(form: FormData): Promise<{ id: string }> {
 /** The remix-auth authenticator; the "form" strategy checks email and password. */
 export const authenticator = singleton("authenticator", () => {
   const instance = new Authenticator<{ id: string }>();
-  instance.use(
-    new FormStrategy(({ form }) => verifyCredentials(form)),
-    "form",
-  );
+  instance.use(new FormStrategy(({ form }) => verifyCredentials(form)), "form");
   return instance;
 });
 

@@ -17,13 +17,16 @@ const csrf = singleton("csrf", () => {
   const env = getEnv();
   const secrets = env.SESSION_SECRET ?? [];
   return new CSRF({
-    cookie: createCookie(env.COOKIE_SECURE ? "__Host-dokodo_csrf" : "dokodo_csrf", {
-      httpOnly: true,
-      sameSite: "lax",
-      secure: env.COOKIE_SECURE,
-      path: "/",
-      secrets,
-    }),
+    cookie: createCookie(
+      env.COOKIE_SECURE ? "__Host-dokodo_csrf" : "dokodo_csrf",
+      {
+        httpOnly: true,
+        sameSite: "lax",
+        secure: env.COOKIE_SECURE,
+        path: "/",
+        secrets,
+      },
+    ),
     formDataKey: CSRF_FIELD,
     secret: secrets[0],
   });

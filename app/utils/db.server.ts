@@ -14,7 +14,9 @@ export type { Prisma } from "../generated/prisma/client";
 export const prisma = lazySingleton("prisma", () => {
   const connectionString = getEnv().DATABASE_URL;
   if (!connectionString) {
-    throw new Error("DATABASE_URL was not resolved before the database was used.");
+    throw new Error(
+      "DATABASE_URL was not resolved before the database was used.",
+    );
   }
   return new PrismaClient({
     adapter: new PrismaPg({

@@ -49,7 +49,8 @@ const secretList = z
     if (new Set(secrets).size !== secrets.length) {
       context.addIssue({
         code: z.ZodIssueCode.custom,
-        message: "the list contains the same secret twice; remove the duplicate",
+        message:
+          "the list contains the same secret twice; remove the duplicate",
       });
     }
   });
@@ -203,7 +204,10 @@ const throttleSettings = {
  */
 const currencyCode = z.string().transform((value, context) => {
   const code = value.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(code) || !Intl.supportedValuesOf("currency").includes(code)) {
+  if (
+    !/^[A-Z]{3}$/.test(code) ||
+    !Intl.supportedValuesOf("currency").includes(code)
+  ) {
     context.addIssue({
       code: z.ZodIssueCode.custom,
       message: `"${value}" is not an ISO 4217 currency code; use a code such as USD, EUR or JPY`,
@@ -235,7 +239,8 @@ const envSchema = z
       .string()
       .url("must be an absolute URL such as https://dokodo.example.com")
       .refine((value) => new URL(value).pathname === "/", {
-        message: "must be an origin without a path, such as https://dokodo.example.com",
+        message:
+          "must be an origin without a path, such as https://dokodo.example.com",
       })
       .optional(),
     DATABASE_URL: postgresUrl.optional(),
@@ -253,7 +258,8 @@ const envSchema = z
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
         errorMap: () => ({
-          message: "must be one of fatal, error, warn, info, debug, trace, silent",
+          message:
+            "must be one of fatal, error, warn, info, debug, trace, silent",
         }),
       })
       .default("info"),

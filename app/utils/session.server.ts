@@ -82,7 +82,9 @@ export async function createSession(
  * forged, revoked, or past its idle or absolute expiry. An expired row is
  * deleted on sight.
  */
-export async function getSession(request: Request): Promise<SessionData | null> {
+export async function getSession(
+  request: Request,
+): Promise<SessionData | null> {
   const token = await readSessionToken(request);
   if (!token) return null;
 

@@ -18,7 +18,10 @@ const consoleProblems: string[] = [];
 async function submitFormWith(field: string) {
   await Promise.all([
     page.waitForLoadState("networkidle"),
-    page.locator(`main form:has(${field}) button[type="submit"]`).first().click(),
+    page
+      .locator(`main form:has(${field}) button[type="submit"]`)
+      .first()
+      .click(),
   ]);
 }
 
@@ -32,7 +35,9 @@ describe.skipIf(browserSkipReason !== null)("inventory in Chromium", () => {
         consoleProblems.push(`${message.type()}: ${message.text()}`);
       }
     });
-    page.on("pageerror", (error) => consoleProblems.push(`pageerror: ${error.message}`));
+    page.on("pageerror", (error) =>
+      consoleProblems.push(`pageerror: ${error.message}`),
+    );
   });
 
   afterAll(async () => {
@@ -75,16 +80,23 @@ describe.skipIf(browserSkipReason !== null)("inventory in Chromium", () => {
     expect(await page.locator("main h1").textContent()).toBe("Cordless drill");
 
     await page.goto(`${server.baseUrl}/items?q=DRILL`);
-    const result = page.locator("main").getByRole("link", { name: "Cordless drill" });
+    const result = page
+      .locator("main")
+      .getByRole("link", { name: "Cordless drill" });
     expect(await result.count()).toBe(1);
 
-    await page.locator("main").getByRole("link", { name: "Cordless drill" }).click();
+    await page
+      .locator("main")
+      .getByRole("link", { name: "Cordless drill" })
+      .click();
     await page.waitForURL(/\/items\/[^/]+$/);
     page.once("dialog", (dialog) => void dialog.accept());
     await submitFormWith('input[name="intent"][value="delete"]');
     await page.waitForURL(`${server.baseUrl}/items`);
 
-    expect(await prisma.item.count({ where: { name: "Cordless drill" } })).toBe(0);
+    expect(await prisma.item.count({ where: { name: "Cordless drill" } })).toBe(
+      0,
+    );
     expect(
       await prisma.auditLog.count({ where: { action: "ITEM_DELETED" } }),
     ).toBe(1);

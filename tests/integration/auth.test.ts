@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { prisma } from "~/utils/db.server";
 
-import { registerAccount, STRONG_PASSWORD, TestClient } from "../support/client";
+import {
+  registerAccount,
+  STRONG_PASSWORD,
+  TestClient,
+} from "../support/client";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 
@@ -25,7 +29,10 @@ describe("registration", () => {
 
     const user = await prisma.user.findUniqueOrThrow({
       where: { email: "ada@example.com" },
-      include: { memberships: { include: { household: true } }, sessions: true },
+      include: {
+        memberships: { include: { household: true } },
+        sessions: true,
+      },
     });
     expect(user.name).toBe("Ada");
     expect(user.passwordHash).toMatch(/^\$2[ab]\$12\$/);
@@ -64,7 +71,9 @@ describe("registration", () => {
       password,
     });
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("Use at most 72 bytes; this one has 74");
+    expect(await response.text()).toContain(
+      "Use at most 72 bytes; this one has 74",
+    );
   });
 
   it("answers a taken email like a new one", async () => {
@@ -78,7 +87,9 @@ describe("registration", () => {
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe("/check-email");
     expect(response.headers.get("set-cookie")).toBeNull();
-    expect(await prisma.user.count({ where: { email: "taken@example.com" } })).toBe(1);
+    expect(
+      await prisma.user.count({ where: { email: "taken@example.com" } }),
+    ).toBe(1);
   });
 });
 
@@ -134,9 +145,13 @@ describe("sign-in", () => {
     const unknownBody = await unknown.text();
     expect(wrongBody).toContain("Email or password is incorrect.");
     expect(unknownBody).toContain("Email or password is incorrect.");
-    expect(wrong.headers.get("set-cookie")).toBe(unknown.headers.get("set-cookie"));
+    expect(wrong.headers.get("set-cookie")).toBe(
+      unknown.headers.get("set-cookie"),
+    );
 
-    const failures = await prisma.auditLog.count({ where: { action: "SIGN_IN_FAILED" } });
+    const failures = await prisma.auditLog.count({
+      where: { action: "SIGN_IN_FAILED" },
+    });
     expect(failures).toBe(2);
   });
 
@@ -158,7 +173,9 @@ describe("sign-in", () => {
 
 describe("sessions", () => {
   it("stores only the token hash", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "hash@example.com" });
+    const client = await registerAccount(server.baseUrl, {
+      email: "hash@example.com",
+    });
     const cookie = decodeURIComponent(client.getCookie("dokodo_session")!);
     const token = JSON.parse(atob(cookie.split(".")[0]!)) as string;
     const sessions = await prisma.session.findMany({
@@ -171,27 +188,41 @@ describe("sessions", () => {
   });
 
   it("signs out when the row is deleted", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "revoked@example.com" });
-    await prisma.session.deleteMany({ where: { user: { email: "revoked@example.com" } } });
+    const client = await registerAccount(server.baseUrl, {
+      email: "revoked@example.com",
+    });
+    await prisma.session.deleteMany({
+      where: { user: { email: "revoked@example.com" } },
+    });
     const response = await client.request("/items");
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe("/login?redirectTo=%2Fitems");
   });
 
   it("expires after the idle timeout", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "idle@example.com" });
+    const client = await registerAccount(server.baseUrl, {
+      email: "idle@example.com",
+    });
     const idleHours = server.env.SESSION_IDLE_TIMEOUT_HOURS;
     await prisma.session.updateMany({
       where: { user: { email: "idle@example.com" } },
-      data: { lastUsedAt: new Date(Date.now() - idleHours * 3_600_000 - 1_000) },
+      data: {
+        lastUsedAt: new Date(Date.now() - idleHours * 3_600_000 - 1_000),
+      },
     });
     const response = await client.request("/items");
     expect(response.status).toBe(302);
-    expect(await prisma.session.count({ where: { user: { email: "idle@example.com" } } })).toBe(0);
+    expect(
+      await prisma.session.count({
+        where: { user: { email: "idle@example.com" } },
+      }),
+    ).toBe(0);
   });
 
   it("expires at the absolute limit", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "absolute@example.com" });
+    const client = await registerAccount(server.baseUrl, {
+      email: "absolute@example.com",
+    });
     await prisma.session.updateMany({
       where: { user: { email: "absolute@example.com" } },
       data: { expiresAt: new Date(Date.now() - 1_000) },
@@ -201,7 +232,9 @@ describe("sessions", () => {
   });
 
   it("writes lastUsedAt at most once a minute", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "touch@example.com" });
+    const client = await registerAccount(server.baseUrl, {
+      email: "touch@example.com",
+    });
     const where = { user: { email: "touch@example.com" } };
     const recent = new Date(Date.now() - 30_000);
     await prisma.session.updateMany({ where, data: { lastUsedAt: recent } });
@@ -213,14 +246,22 @@ describe("sessions", () => {
     await prisma.session.updateMany({ where, data: { lastUsedAt: old } });
     await client.request("/items");
     const touched = await prisma.session.findFirstOrThrow({ where });
-    expect(touched.lastUsedAt.getTime()).toBeGreaterThan(old.getTime() + 60_000);
+    expect(touched.lastUsedAt.getTime()).toBeGreaterThan(
+      old.getTime() + 60_000,
+    );
   });
 
   it("logout deletes the session row", async () => {
-    const client = await registerAccount(server.baseUrl, { email: "logout@example.com" });
+    const client = await registerAccount(server.baseUrl, {
+      email: "logout@example.com",
+    });
     const response = await client.postForm("/logout", {});
     expect(response.status).toBe(302);
-    expect(await prisma.session.count({ where: { user: { email: "logout@example.com" } } })).toBe(0);
+    expect(
+      await prisma.session.count({
+        where: { user: { email: "logout@example.com" } },
+      }),
+    ).toBe(0);
     expect(client.getCookie("dokodo_session")).toBeUndefined();
   });
 });

@@ -15,7 +15,8 @@ const PRODUCTION = {
   TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
   COOKIE_SECURE: "true",
   APP_ORIGIN: "https://dokodo.example.com",
-  DATABASE_URL: "postgresql://dokodo:secret@db.example.com:5432/dokodo?sslmode=require",
+  DATABASE_URL:
+    "postgresql://dokodo:secret@db.example.com:5432/dokodo?sslmode=require",
   SMTP_URL: "smtps://dokodo:secret@smtp.example.com:465",
 };
 
@@ -57,7 +58,9 @@ describe("parseEnv", () => {
     });
     expect(problems).toEqual([
       "PORT: must be a whole number from 0 to 65535",
-      expect.stringMatching(/^SESSION_SECRET: the secret has 20 characters but needs at least 64/),
+      expect.stringMatching(
+        /^SESSION_SECRET: the secret has 20 characters but needs at least 64/,
+      ),
       "COOKIE_SECURE: must be true or false",
       "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent",
     ]);
@@ -71,7 +74,9 @@ describe("parseEnv", () => {
       DATABASE_URL: "postgresql://dokodo@db.example.com/dokodo?sslmode=prefer",
     });
     expect(problems).toEqual([
-      expect.stringMatching(/^SESSION_SECRET: is required in production; generate one with/),
+      expect.stringMatching(
+        /^SESSION_SECRET: is required in production; generate one with/,
+      ),
       expect.stringMatching(
         /^TWO_FACTOR_ENCRYPTION_KEY: is required in production; generate one with/,
       ),
@@ -99,20 +104,29 @@ describe("parseEnv", () => {
   it("accepts a rotation list of distinct secrets", () => {
     const first = generateSecret();
     const second = generateSecret();
-    const env = parseEnv({ ...PRODUCTION, SESSION_SECRET: `${first},${second}` });
+    const env = parseEnv({
+      ...PRODUCTION,
+      SESSION_SECRET: `${first},${second}`,
+    });
     expect(env.SESSION_SECRET).toEqual([first, second]);
   });
 
   it("rejects a duplicated secret in the list", () => {
     const secret = generateSecret();
-    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: `${secret},${secret}` })).toEqual([
+    expect(
+      problemsOf({ ...PRODUCTION, SESSION_SECRET: `${secret},${secret}` }),
+    ).toEqual([
       "SESSION_SECRET: the list contains the same secret twice; remove the duplicate",
     ]);
   });
 
   it("rejects a long secret of few characters", () => {
-    expect(problemsOf({ ...PRODUCTION, SESSION_SECRET: "ab".repeat(40) })).toEqual([
-      expect.stringMatching(/^SESSION_SECRET: the secret repeats too few characters/),
+    expect(
+      problemsOf({ ...PRODUCTION, SESSION_SECRET: "ab".repeat(40) }),
+    ).toEqual([
+      expect.stringMatching(
+        /^SESSION_SECRET: the secret repeats too few characters/,
+      ),
     ]);
   });
 

@@ -10,7 +10,9 @@ export class TestClient {
 
   /** Returns the cookie header value this client would send. */
   cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    return [...this.cookies]
+      .map(([name, value]) => `${name}=${value}`)
+      .join("; ");
   }
 
   /** Returns the value of one stored cookie, if any. */
@@ -72,7 +74,11 @@ export class TestClient {
   async postForm(
     path: string,
     fields: Record<string, string | string[]>,
-    options: { csrf?: string | null; origin?: string | null; headers?: HeadersInit } = {},
+    options: {
+      csrf?: string | null;
+      origin?: string | null;
+      headers?: HeadersInit;
+    } = {},
   ): Promise<Response> {
     const body = new URLSearchParams();
     for (const [name, value] of Object.entries(fields)) {
@@ -81,12 +87,17 @@ export class TestClient {
       }
     }
     const csrf =
-      options.csrf === undefined ? await this.fetchCsrfToken(pagePath(path)) : options.csrf;
+      options.csrf === undefined
+        ? await this.fetchCsrfToken(pagePath(path))
+        : options.csrf;
     if (csrf !== null) body.set("csrf", csrf);
 
     const headers = new Headers(options.headers);
     headers.set("content-type", "application/x-www-form-urlencoded");
-    const origin = options.origin === undefined ? new URL(this.baseUrl).origin : options.origin;
+    const origin =
+      options.origin === undefined
+        ? new URL(this.baseUrl).origin
+        : options.origin;
     if (origin !== null) headers.set("origin", origin);
     return this.request(path, { method: "POST", body, headers });
   }
