@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 
 import type { AppLoadContext, EntryContext } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 
@@ -23,6 +23,9 @@ export function handleError(
   { request }: { request: Request },
 ): void {
   if (request.signal.aborted) return;
+  // Unmatched URLs and other 4xx route responses are the client's mistake,
+  // logged by the request log line, not server errors.
+  if (isRouteErrorResponse(error) && error.status < 500) return;
   logger.error(
     { event: "remix.error", err: error, method: request.method },
     "route failed",

@@ -18,6 +18,7 @@ import type { Env } from "../app/utils/env.server";
 import { logger } from "../app/utils/logger.server";
 import { requestStorage } from "../app/utils/request-store.server";
 import { handleLiveness, handleReadiness } from "./health";
+import { guardPageRequest } from "./request-guard";
 import { checkRequestOrigin, isApiPath } from "./request-origin";
 import { createThrottleMiddleware } from "./throttle/middleware";
 
@@ -278,6 +279,7 @@ export function createApp({ env, build }: AppOptions): express.Express {
   app.use(redirectToHttps(env));
   app.use("/api/v1", apiCors(env));
   app.use("/api", markDeprecatedApiVersion);
+  app.use(guardPageRequest);
   app.use(checkRequestOrigin(env));
   app.use(createThrottleMiddleware(env));
 
@@ -296,7 +298,9 @@ export function createApp({ env, build }: AppOptions): express.Express {
     "*",
     createRequestHandler({
       build,
-      mode: env.NODE_ENV === "production" ? "production" : "development",
+      // Always production mode: development mode sends error messages and
+      // stack traces to the browser, and nothing here uses its live reload.
+      mode: "production",
       getLoadContext: (req, res) => ({
         requestId: res.locals.requestId,
         clientIp: normalizeIp(req.ip),

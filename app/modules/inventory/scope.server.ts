@@ -85,14 +85,16 @@ export function editableHouseholdIds(scope: HouseholdScope): string[] {
 }
 
 /**
- * Throws a 403 response unless the user is an owner or editor of the
- * household. Call it after loading the row through the scope, so a row of
- * another household still gets 404.
+ * Throws a 404 response when the household is not one of the user's, and
+ * a 403 response unless the user is an owner or editor of it.
  */
 export function requireEditAccess(
   scope: HouseholdScope,
   householdId: string,
 ): void {
+  if (!scope.households.some((household) => household.id === householdId)) {
+    throw new Response("Not found", { status: 404, statusText: "Not Found" });
+  }
   if (!canEditHousehold(scope, householdId)) {
     throw new Response(
       "You can view this household's inventory but not change it. Ask its owner for editor access.",

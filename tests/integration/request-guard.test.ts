@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { prisma } from "~/utils/db.server";
+
+import { registerAccount, TestClient } from "../support/client";
+import type { TestServer } from "../support/server";
+import { startTestServer } from "../support/server";
+
+let server: TestServer;
+let client: TestClient;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = await registerAccount(server.baseUrl, {
+    email: "guard@example.com",
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+function sameOriginPost(
+  path: string,
+  contentType: string | null,
+  body: string,
+  extraHeaders: Record<string, string> = {},
+) {
+  const headers: Record<string, string> = {
+    origin: server.baseUrl,
+    ...extraHeaders,
+  };
+  if (contentType) headers["content-type"] = contentType;
+  return client.request(path, { method: "POST", headers, body });
+}
+
+describe("page request guard", () => {
+  it.each(["/items?q=a%00b", "/items/%00", "/locations?x=%00"])(
+    "rejects NUL in %s",
+    async (path) => {
+      const response = await client.request(path);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain(
+        "The address contains a NUL character (%00).",
+      );
+    },
+  );
+
+  it.each([
+    ["application/json", '{"name":"x"}'],
+    ["text/plain", "name=x"],
+    [null, "name=x"],
+  ])("rejects %s bodies with 415", async (contentType, body) => {
+    const response = await sameOriginPost("/items/new", contentType, body);
+    expect(response.status).toBe(415);
+    expect(await response.text()).toContain(
+      "Forms must be sent as application/x-www-form-urlencoded or multipart/form-data.",
+    );
+  });
+
+  it("rejects multipart without boundary", async () => {
+    const response = await sameOriginPost(
+      "/items/new",
+      "multipart/form-data",
+      "garbage",
+    );
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "The multipart form has no boundary.",
+    );
+  });
+
+  it("rejects PUT on pages", async () => {
+    const response = await client.request("/items/new", {
+      method: "PUT",
+      headers: { origin: server.baseUrl },
+    });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD, POST");
+  });
+
+  it("rejects forms over 1 MB", async () => {
+    const body = `name=${"a".repeat(1024 * 1024 + 10)}`;
+    const response = await sameOriginPost(
+      "/items/new",
+      "application/x-www-form-urlencoded",
+      body,
+    );
+    expect(response.status).toBe(413);
+    expect(await prisma.item.count()).toBe(0);
+  });
+
+  it("hides error details outside production", async () => {
+    const response = await sameOriginPost(
+      "/login",
+      "multipart/form-data; boundary=dokodo",
+      "not multipart",
+    );
+    expect(response.status).toBe(500);
+    const body = await response.text();
+    expect(body).toContain("Unexpected Server Error");
+    expect(body).not.toMatch(/FormData/i);
+    expect(body).not.toMatch(/\bat \S+ \(/);
+    expect(body).not.toContain("node_modules");
+  });
+});
