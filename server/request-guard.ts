@@ -44,9 +44,8 @@ function rejectPage(
  * their own methods and bodies.
  */
 export const guardPageRequest: RequestHandler = (req, res, next) => {
-  // TODO: a NUL character inside a form body still reaches the database and
-  // ends in a 500; this guard sees only the URL, because Remix must read the
-  // body stream itself.
+  // A NUL inside a form body is rejected by the database client instead
+  // (app/utils/db.server.ts), because Remix must read the body stream itself.
   if (/%00|\u0000/i.test(req.originalUrl)) {
     rejectPage(
       res,

@@ -6,6 +6,20 @@ import { lazySingleton } from "./singleton.server";
 
 export type { Prisma } from "../generated/prisma/client";
 
+/** The message of the 400 response for text that contains a NUL character. */
+export const NUL_CHARACTER_MESSAGE =
+  "A field contains a NUL character (U+0000), which cannot be stored. Remove it and submit the form again.";
+
+/** Reports whether any string inside `value` contains U+0000. */
+function containsNulCharacter(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 8 || value === null || typeof value !== "object") return false;
+  if (value instanceof Date || ArrayBuffer.isView(value)) return false;
+  return Object.values(value).some((item) =>
+    containsNulCharacter(item, depth + 1),
+  );
+}
+
 /**
  * The process-wide Prisma client. It connects lazily, on the first query, to
  * the DATABASE_URL in effect after start-up (the embedded database's URL when
@@ -18,7 +32,7 @@ export const prisma = lazySingleton("prisma", () => {
       "DATABASE_URL was not resolved before the database was used.",
     );
   }
-  return new PrismaClient({
+  const client = new PrismaClient({
     adapter: new PrismaPg({
       connectionString,
       max: 10,
@@ -27,4 +41,20 @@ export const prisma = lazySingleton("prisma", () => {
       connectionTimeoutMillis: 15_000,
     }),
   });
+  // PostgreSQL text cannot hold U+0000 and fails the whole statement, so a
+  // NUL anywhere in user input would surface as a 500. Rejecting it before
+  // the query turns that into a 400 and, inside a transaction, rolls back.
+  return client.$extends({
+    query: {
+      $allOperations({ args, query }) {
+        if (containsNulCharacter(args)) {
+          throw new Response(NUL_CHARACTER_MESSAGE, {
+            status: 400,
+            statusText: "Bad Request",
+          });
+        }
+        return query(args);
+      },
+    },
+  }) as unknown as PrismaClient;
 });

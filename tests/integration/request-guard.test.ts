@@ -70,6 +70,19 @@ describe("page request guard", () => {
     );
   });
 
+  it.each([
+    ["/items/new", { name: "nul\u0000name", quantity: "1" }],
+    ["/locations/new", { name: "L\u0000oc" }],
+  ])("rejects NUL in %s form fields", async (path, fields) => {
+    const response = await client.postForm(path, fields);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "A field contains a NUL character (U+0000), which cannot be stored.",
+    );
+    expect(await prisma.item.count()).toBe(0);
+    expect(await prisma.location.count()).toBe(0);
+  });
+
   it("rejects PUT on pages", async () => {
     const response = await client.request("/items/new", {
       method: "PUT",
