@@ -37,8 +37,8 @@ function rejectPage(
 }
 
 /**
- * Rejects requests to pages that no form of ours can send, before Remix
- * reads them: a NUL character in the URL (PostgreSQL text cannot hold it),
+ * Rejects page requests that no Dokodo form sends, before Remix reads them.
+ * These are a NUL character in the URL (PostgreSQL text cannot hold it),
  * methods other than GET, HEAD and POST, POST bodies that are not an HTML
  * form, and declared bodies over the size limits. /api/v1 routes check
  * their own methods and bodies.
