@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from "express";
 
 import { logger } from "../app/utils/logger.server";
+import { escapeHtml } from "../app/utils/html";
 
 /** Largest urlencoded form body a page accepts, in bytes. */
 export const FORM_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -8,14 +9,6 @@ export const FORM_BODY_LIMIT_BYTES = 1024 * 1024;
 export const MULTIPART_BODY_LIMIT_BYTES = 11 * 1024 * 1024;
 
 const PAGE_METHODS = new Set(["GET", "HEAD", "POST"]);
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
-}
 
 function rejectPage(
   res: Response,

@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from "express";
 import type { Env } from "../app/utils/env.server";
 import { LogRateLimiter } from "../app/utils/log-rate-limit.server";
 import { logger } from "../app/utils/logger.server";
+import { escapeHtml } from "../app/utils/html";
 
 /**
  * Paths that accept cross-site POSTs by design and are exempt from the
@@ -96,14 +97,6 @@ export function evaluateRequestOrigin(
   }
   if (api && !isPreflightFree(req)) return null;
   return "missing_origin";
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 /** Renders the 403 page shown when a form submission fails the origin check. */

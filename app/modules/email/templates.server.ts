@@ -4,6 +4,7 @@
 import { getEnv } from "~/utils/env.server";
 
 import type { QueuedEmail } from "./outbox.server";
+import { escapeHtml } from "~/utils/html";
 
 /** Template names, stored on outbox rows. */
 export type EmailKind =
@@ -41,15 +42,6 @@ export function appUrl(
     url.searchParams.set(key, value);
   }
   return url.toString();
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
 }
 
 function compose(content: EmailContent): QueuedEmail {

@@ -16,6 +16,7 @@ import {
   findThrottlePolicy,
   normalizeRequestPath,
 } from "./throttle-policies.server";
+import { escapeHtml } from "../../utils/html";
 
 /**
  * The database clock at the start of the statement, truncated to the
@@ -189,13 +190,6 @@ export function rateLimitHeaders(
     ["RateLimit-Policy", policies.join(", ")],
     ["RateLimit", limits.join(", ")],
   ];
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (character) => `&#${character.charCodeAt(0)};`,
-  );
 }
 
 /**

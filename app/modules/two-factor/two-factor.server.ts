@@ -26,6 +26,7 @@ import {
   renderTotpQrCode,
   TOTP_DIGITS,
 } from "./totp.server";
+import { escapeHtml } from "~/utils/html";
 
 /** How long a started setup waits for its first code, in milliseconds. */
 export const SETUP_LIFETIME_MS = 15 * 60_000;
@@ -392,14 +393,6 @@ export async function disableTwoFactor(
     info,
   );
   return { status: "disabled", revokedSessions };
-}
-
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 /** How long the notice is worth delivering, in milliseconds. */
