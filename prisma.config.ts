@@ -27,7 +27,7 @@ function relabelCatalogColumns(result: pg.QueryResult): pg.QueryResult {
 
 /**
  * Creates a pool whose query results never carry catalog column types. The
- * adapter asks pg for text values of unknown types, so only the label moves.
+ * adapter requests text values of unknown types, so only the label moves.
  * pg's Pool.query calls Client.query with a callback, so both the callback
  * and the promise form are wrapped.
  */
@@ -53,7 +53,7 @@ function createPool(connectionString: string): pg.Pool {
 /**
  * Adapter factory whose shadow database (for `migrate dev`) is dropped only
  * after its own pool has closed; the stock factory drops it while a pooled
- * connection still holds it, and PostgreSQL refuses.
+ * connection still uses it, and PostgreSQL rejects the drop.
  */
 class MigrationAdapterFactory extends PrismaPg {
   constructor(private readonly connectionString: string) {

@@ -8,7 +8,7 @@ type Readiness =
   { ready: true } | { ready: false; reason: string; pending?: string[] };
 
 /**
- * Reports whether the database answers and every migration shipped in
+ * Reports whether the database is reachable and every migration shipped in
  * prisma/migrations has finished there.
  */
 export async function checkReadiness(): Promise<Readiness> {

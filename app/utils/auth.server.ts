@@ -12,7 +12,7 @@ import { singleton } from "./singleton.server";
 export const BCRYPT_COST = 12;
 
 /**
- * A cost-12 bcrypt hash of a random string nobody knows. Sign-in compares
+ * A cost-12 bcrypt hash of a discarded random string. Sign-in compares
  * against it when the email is unknown, so unknown and known accounts take
  * the same time to reject.
  */
@@ -88,7 +88,7 @@ async function verifyCredentials(form: FormData): Promise<{ id: string }> {
   return { id: user.id };
 }
 
-/** The remix-auth authenticator; the "form" strategy checks email and password. */
+/** The remix-auth authenticator, whose "form" strategy checks email and password. */
 export const authenticator = singleton("authenticator", () => {
   const instance = new Authenticator<{ id: string }>();
   instance.use(new FormStrategy(({ form }) => verifyCredentials(form)), "form");
@@ -103,7 +103,7 @@ export async function getUserId(request: Request): Promise<string | null> {
 
 /**
  * Returns the signed-in user's ID. Throws a redirect to /login, carrying the
- * current path as redirectTo, when nobody is signed in.
+ * current path as redirectTo, when no user is signed in.
  */
 export async function requireUserId(request: Request): Promise<string> {
   const userId = await getUserId(request);

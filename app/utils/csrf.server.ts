@@ -43,8 +43,8 @@ export function commitCsrfToken(
 }
 
 /**
- * Checks the form's CSRF token against the cookie. Throws a 403 response
- * that tells the user to reload, and changes nothing, when it does not match.
+ * Checks the form's CSRF token against the cookie. When it does not match,
+ * throws a 403 response asking the user to reload, and changes nothing.
  */
 export async function validateCsrf(
   formData: FormData,

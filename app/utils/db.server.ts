@@ -21,7 +21,7 @@ function containsNulCharacter(value: unknown, depth = 0): boolean {
 }
 
 /**
- * The process-wide Prisma client. It connects lazily, on the first query, to
+ * Process-wide Prisma client. It connects lazily, on the first query, to
  * the DATABASE_URL in effect after start-up (the embedded database's URL when
  * none was configured).
  */

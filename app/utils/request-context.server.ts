@@ -11,7 +11,7 @@ declare module "@remix-run/node" {
   }
 }
 
-/** Where a request came from, as recorded on sessions and audit events. */
+/** Origin details of a request, as recorded on sessions and audit events. */
 export type RequestInfo = {
   requestId: string;
   ipAddress: string;

@@ -13,7 +13,7 @@ const TOKEN_BYTES = 32;
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /**
- * The session cookie. It carries only a random token, signed with
+ * Session cookie that carries only a random token, signed with
  * SESSION_SECRET (first secret signs, all verify). With COOKIE_SECURE the
  * name takes the __Host- prefix, so browsers accept it only over HTTPS,
  * without a Domain attribute and for path /.
@@ -111,7 +111,8 @@ export async function getSession(
   }
 
   if (now - session.lastUsedAt.getTime() >= LAST_USED_WRITE_INTERVAL_MS) {
-    // The lastUsedAt condition makes concurrent requests write at most once.
+    // The lastUsedAt condition in the WHERE clause lets only the first of
+    // several concurrent requests write within the interval.
     await prisma.session.updateMany({
       where: {
         id: session.id,

@@ -53,8 +53,8 @@ describe.skipIf(browserSkipReason !== null)("inventory in Chromium", () => {
     await submitFormWith('input[name="email"]');
     await page.waitForURL(`${server.baseUrl}/check-email`);
 
-    // Registration creates no session, so the same answer goes to new and
-    // already registered addresses. Unverified accounts may sign in.
+    // Registration creates no session, so new and already registered
+    // addresses get the same response. Unverified accounts may sign in.
     await page.goto(`${server.baseUrl}/login`);
     await page.fill('input[name="email"]', "mika@example.com");
     await page.fill('input[name="password"]', STRONG_PASSWORD);

@@ -103,7 +103,7 @@ export class TestClient {
   }
 }
 
-/** The page whose form posts to `path`: the same path without its query. */
+/** Returns the page whose form posts to `path`: the path without its query. */
 function pagePath(path: string): string {
   return new URL(path, "http://x").pathname;
 }

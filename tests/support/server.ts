@@ -10,12 +10,12 @@ import { initEnv } from "~/utils/env.server";
 
 import { createTestDatabase } from "./database";
 
-/** A 64-character random secret, as production requires. */
+/** Generates a 64-character random secret, as production requires. */
 export function generateSecret(): string {
   return randomBytes(48).toString("base64");
 }
 
-/** A 32-byte key in base64, the format of TWO_FACTOR_ENCRYPTION_KEY. */
+/** Generates a 32-byte key in base64, the format of TWO_FACTOR_ENCRYPTION_KEY. */
 export function generateEncryptionKey(): string {
   return randomBytes(32).toString("base64");
 }

@@ -7,7 +7,7 @@ import { prisma } from "~/utils/db.server";
 /**
  * Returns the signed-in admin's user ID. Every /admin loader and action
  * must call it, because a parent route's loader does not guard its
- * children's. Throws a redirect to /login when nobody is signed in, a 404
+ * children's. Throws a redirect to /login when no user is signed in, a 404
  * for users without the ADMIN role (so the area's existence is not shown),
  * and a redirect to two-step sign-in setup for admins without it.
  */

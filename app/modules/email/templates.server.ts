@@ -241,7 +241,7 @@ export function emailChangedEmail(input: {
 
 /**
  * Builds the notice sent to an address that another account tried to switch
- * to. The requester sees the same response as for a free address, so the
+ * to. The requester gets the same response as for a free address, so the
  * notice goes to the address's owner instead.
  */
 export function emailInUseEmail(input: {

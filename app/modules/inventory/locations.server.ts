@@ -247,7 +247,7 @@ export type LocationDeleteResult =
 
 /**
  * Deletes an empty location and records LOCATION_DELETED. A location that
- * still contains items or sub-locations is kept, and the message says what to
+ * still contains items or sub-locations is kept, and the message names what to
  * move first.
  *
  * The row is locked FOR UPDATE before counting. Inserting an item or

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 
-/** Longest key stored for an address that is neither IPv4 nor IPv6. */
+/** Maximum length of the key stored for an address that is neither IPv4 nor IPv6. */
 const OTHER_ADDRESS_MAX_LENGTH = 64;
 
 /**
@@ -65,7 +65,7 @@ function expandIPv6(address: string): number[] | null {
 /**
  * Returns the throttle key for a client address: an IPv4 address as is
  * (also when IPv4-mapped), and an IPv6 address as its /64 prefix, because
- * one subscriber usually holds a whole /64 and could otherwise rotate
+ * one subscriber usually gets a whole /64 and could otherwise rotate
  * through 2^64 keys. Anything else is kept, truncated, as text.
  */
 export function clientAddressKey(address: string | undefined): string {

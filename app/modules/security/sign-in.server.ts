@@ -68,7 +68,7 @@ export async function authenticatePassword(
  * `checkCode` while the email is locked, and false for a wrong code.
  *
  * NOTE: a right password clears the consecutive count, so an attacker who
- * knows the password could retry codes after each lock; only the hourly
+ * has the password could retry codes after each lock; only the hourly
  * limit (LOCKOUT_HOURLY_FAILURE_LIMIT) then caps the guesses.
  */
 export async function verifySecondFactor(
