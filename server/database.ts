@@ -1,7 +1,14 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,6 +49,11 @@ export async function startEmbeddedPostgres(
   const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
 
   await mkdir(path.dirname(dataDir), { recursive: true });
+  const runningAsRoot = process.getuid?.() === 0;
+  if (runningAsRoot) {
+    await grantTraverseToOthers(PROJECT_ROOT);
+    await grantTraverseToOthers(path.dirname(dataDir));
+  }
   let password: string;
   if (initialised) {
     password = (await readFile(passwordFile, "utf8")).trim();
@@ -61,7 +73,7 @@ export async function startEmbeddedPostgres(
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a
     // dedicated "postgres" system user that it creates if needed.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runningAsRoot,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     onLog: log,
     onError: (message) => log(String(message)),
@@ -140,6 +152,24 @@ async function importEmbeddedPostgres() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/**
+ * Adds the execute (traverse) bit for others to `directory` and each of its
+ * ancestors that lacks it, without granting read or write. As root,
+ * PostgreSQL runs as the "postgres" user, which must reach the binaries in
+ * node_modules and the data folder even when the checkout lies under a
+ * private directory such as one made by mktemp -d or /root.
+ */
+async function grantTraverseToOthers(directory: string): Promise<void> {
+  let current = path.resolve(directory);
+  for (;;) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
 }
 
 /** Creates the database named in `url` unless it already exists. */
