@@ -140,9 +140,11 @@ describe.skipIf(browserSkipReason !== null)("account email in Chromium", () => {
       page.waitForURL(`${server.baseUrl}/check-email`),
       page.locator('main button[type="submit"]').click(),
     ]);
-    expect(await page.locator("main h1").textContent()).toBe(
-      "Check your inbox",
-    );
+    // The URL changes before React renders the new route, so wait for the
+    // heading itself rather than reading it right away.
+    await page
+      .getByRole("heading", { level: 1, name: "Check your inbox", exact: true })
+      .waitFor();
     expect(await prisma.session.count()).toBe(0);
   });
 

@@ -77,7 +77,9 @@ describe.skipIf(browserSkipReason !== null)("inventory in Chromium", () => {
     await page.fill('input[name="tags"]', "tools, power");
     await submitFormWith('input[name="tags"]');
     await page.waitForURL(/\/items\/[^/]+$/);
-    expect(await page.locator("main h1").textContent()).toBe("Cordless drill");
+    await page
+      .getByRole("heading", { level: 1, name: "Cordless drill", exact: true })
+      .waitFor();
 
     await page.goto(`${server.baseUrl}/items?q=DRILL`);
     const result = page
@@ -87,7 +89,7 @@ describe.skipIf(browserSkipReason !== null)("inventory in Chromium", () => {
 
     await page
       .locator("main")
-      .getByRole("link", { name: "Cordless drill" })
+      .getByRole("link", { name: "Cordless drill", exact: true })
       .click();
     await page.waitForURL(/\/items\/[^/]+$/);
     page.once("dialog", (dialog) => void dialog.accept());
