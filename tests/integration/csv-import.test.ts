@@ -588,6 +588,39 @@ describe("import access", () => {
     ).toBe(0);
   });
 
+  it("reports a discard that wins a race", async () => {
+    const { client, householdId } = await newAccount("race@example.com");
+    const csrf = await client.fetchCsrfToken("/items/import");
+    for (let round = 0; round < 8; round++) {
+      const ref = `race-${round}`;
+      const jobId = await uploadCsv(
+        client,
+        `HB.import_ref,HB.location,HB.name\n${ref},Shed,Saw\n`,
+      );
+      const path = `/items/import?job=${jobId}`;
+      const [confirm, discard] = await Promise.all([
+        client.postForm(path, { jobId, intent: "confirm" }, { csrf }),
+        client.postForm(path, { jobId, intent: "discard" }, { csrf }),
+      ]);
+      expect(discard.status).toBe(302);
+      const imported = await prisma.item.count({
+        where: { householdId, importRef: ref },
+      });
+      // Whichever request wins, the confirm answer matches what was written.
+      if (confirm.status === 302) {
+        expect(imported).toBe(1);
+      } else if (confirm.status === 404) {
+        expect(imported).toBe(0);
+      } else {
+        expect(confirm.status).toBe(409);
+        expect(decodeHtml(await confirm.text())).toContain(
+          "This upload was discarded, so nothing was imported.",
+        );
+        expect(imported).toBe(0);
+      }
+    }
+  });
+
   it("discards an upload", async () => {
     const { client } = await newAccount("discard@example.com");
     const jobId = await uploadCsv(client, "HB.location,HB.name\nShed,Saw\n");

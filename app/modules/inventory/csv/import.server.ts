@@ -276,7 +276,15 @@ export async function confirmImportJob(
         const current = await tx.$queryRaw<{ status: string }[]>`
           SELECT "status"::text AS "status" FROM "ImportJob"
           WHERE "id" = ${job.id} FOR UPDATE`;
-        if (current[0]?.status !== "PENDING") {
+        if (current.length === 0) {
+          // Discarded in another tab or request after findJob read it.
+          return {
+            ok: false,
+            message:
+              "This upload was discarded, so nothing was imported. Upload the file again to import it.",
+          };
+        }
+        if (current[0]!.status !== "PENDING") {
           return {
             ok: false,
             message:
