@@ -140,6 +140,22 @@ describe("registration", () => {
     ).toBe(3);
   });
 
+  it("keeps the typed name out of the verification email", async () => {
+    // The person who registers chooses the name and may not own the inbox.
+    const name = "Win a prize at spam.example now";
+    await new TestClient(server.baseUrl).postForm("/register", {
+      name,
+      email: "stranger@example.com",
+      password: STRONG_PASSWORD,
+    });
+    await deliverQueuedEmail();
+    const [mail] = smtp.messagesTo("stranger@example.com");
+    expect(mail!.subject).toBe("Confirm your email address for Dokodo");
+    expect(mail!.text).toContain("Hello,");
+    expect(mail!.text).not.toContain("spam.example");
+    expect(mail!.html).not.toContain("spam.example");
+  });
+
   it("check-email page tells the user to look", async () => {
     const { response, body } = await new TestClient(server.baseUrl).get(
       "/check-email",

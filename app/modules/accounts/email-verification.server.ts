@@ -9,6 +9,7 @@ import { prisma } from "~/utils/db.server";
 import type { RequestInfo } from "~/utils/request-context.server";
 
 import { consumeToken, issueEmailToken, revokeTokens } from "./tokens.server";
+import { httpError } from "~/utils/http-error.server";
 
 export const VERIFY_EMAIL_FIRST_MESSAGE =
   "Confirm your email address first: open the link we sent you, or send a new one from the banner at the top of the page.";
@@ -28,7 +29,7 @@ export async function resendVerificationEmail(
   const result = await prisma.$transaction(async (tx) => {
     const user = await tx.user.findUniqueOrThrow({
       where: { id: userId },
-      select: { email: true, name: true, emailVerifiedAt: true },
+      select: { email: true, emailVerifiedAt: true },
     });
     if (user.emailVerifiedAt) return { status: "already-verified" } as const;
     const { token, expiresAt } = await issueEmailToken(tx, {
@@ -38,7 +39,7 @@ export async function resendVerificationEmail(
     });
     await enqueueEmail(
       tx,
-      verificationEmail({ to: user.email, name: user.name, token, expiresAt }),
+      verificationEmail({ to: user.email, token, expiresAt }),
     );
     return { status: "sent", email: user.email } as const;
   });
@@ -172,9 +173,6 @@ export async function requireVerifiedEmail(userId: string): Promise<void> {
     select: { emailVerifiedAt: true },
   });
   if (!user?.emailVerifiedAt) {
-    throw new Response(VERIFY_EMAIL_FIRST_MESSAGE, {
-      status: 403,
-      statusText: "Forbidden",
-    });
+    throw httpError(403, VERIFY_EMAIL_FIRST_MESSAGE);
   }
 }

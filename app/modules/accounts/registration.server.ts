@@ -99,7 +99,6 @@ async function createUnverifiedUser(
       tx,
       verificationEmail({
         to: input.email,
-        name: input.name,
         token,
         expiresAt,
       }),

@@ -82,17 +82,19 @@ function compose(content: EmailContent): QueuedEmail {
   };
 }
 
-/** Builds the link that confirms a new account's address. */
+/**
+ * Builds the email that confirms a new account's address. It greets no one
+ * by name, because the person who registered typed the name and may not
+ * own the inbox, so the name must not reach that inbox as text.
+ */
 export function verificationEmail(input: {
   to: string;
-  name: string;
   token: string;
   expiresAt: Date;
 }): QueuedEmail {
   return compose({
     kind: "verify-email",
     to: input.to,
-    name: input.name,
     subject: "Confirm your email address for Dokodo",
     paragraphs: [
       "Thanks for creating a Dokodo account. Confirm that this address is yours so we can reach you about your account.",
