@@ -6,7 +6,6 @@ import type {
 import { data } from "@remix-run/node";
 import {
   Form,
-  isRouteErrorResponse,
   Link,
   Links,
   Meta,
@@ -15,12 +14,12 @@ import {
   Scripts,
   ScrollRestoration,
   useNavigation,
-  useRouteError,
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { AuthenticityTokenProvider } from "remix-utils/csrf/react";
 
+import { ErrorPage } from "./components/error-page";
 import { CsrfInput } from "./components/forms";
 import { VerifyEmailBanner } from "./components/verify-email-banner";
 import stylesheet from "./tailwind.css";
@@ -150,47 +149,5 @@ export default function App() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  const data = useRouteLoaderData<typeof loader>("root");
-  const documentRequestId = useDocumentRequestId();
-  const requestId = data?.requestId ?? documentRequestId;
-
-  let title = "Something went wrong";
-  let message = "The page could not be shown. Try again in a moment.";
-  if (isRouteErrorResponse(error)) {
-    if (error.status === 404) {
-      title = "Not found";
-      message = "There is nothing here, or you do not have access to it.";
-    } else if (error.status === 400) {
-      title = "Bad request";
-      message =
-        typeof error.data === "string" && error.data
-          ? error.data
-          : "The request could not be accepted. Reload the page and try again.";
-    } else if (error.status === 403) {
-      title = "Forbidden";
-      message =
-        typeof error.data === "string" && error.data
-          ? error.data
-          : "You are not allowed to do that.";
-    } else {
-      title = `${error.status} ${error.statusText}`;
-    }
-  }
-  return (
-    <div className="card">
-      <h1 className="text-2xl font-semibold">{title}</h1>
-      <p className="mt-2 text-slate-700">{message}</p>
-      {requestId ? (
-        <p className="mt-4 text-sm text-slate-500">
-          Request ID: <code>{requestId}</code>
-        </p>
-      ) : null}
-      <p className="mt-4">
-        <Link to="/" className="link">
-          Go to the start page
-        </Link>
-      </p>
-    </div>
-  );
+  return <ErrorPage />;
 }

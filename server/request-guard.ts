@@ -33,7 +33,7 @@ function rejectPage(
  * Rejects page requests that no Dokodo form sends, before Remix reads them.
  * These are a NUL character in the URL (PostgreSQL text cannot hold it),
  * methods other than GET, HEAD and POST, POST bodies that are not an HTML
- * form, and declared bodies over the size limits. /api/v1 routes check
+ * form, bodies without a Content-Length, and bodies over the size limits. /api/v1 routes check
  * their own methods and bodies.
  */
 export const guardPageRequest: RequestHandler = (req, res, next) => {
@@ -91,10 +91,21 @@ export const guardPageRequest: RequestHandler = (req, res, next) => {
     return;
   }
 
+  // Browsers send every form submission, and Remix every fetch it makes for
+  // a form, with Content-Length. A body without one (chunked transfer
+  // coding) could grow past the limits below unseen, so it is rejected.
+  if (req.get("transfer-encoding") !== undefined) {
+    rejectPage(
+      res,
+      411,
+      "Length required",
+      "The form was sent without a Content-Length header. Submit the form from its Dokodo page.",
+    );
+    return;
+  }
+
   const limit = multipart ? MULTIPART_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
   const declaredLength = Number(req.get("content-length") ?? "0");
-  // TODO: a chunked body without Content-Length is not capped here; only the
-  // import route counts the bytes it reads.
   if (declaredLength > limit) {
     rejectPage(
       res,

@@ -4,6 +4,8 @@ import { Link } from "@remix-run/react";
 
 import { getUserId } from "~/utils/auth.server";
 
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
+
 export const meta: MetaFunction = () => [
   { title: "Dokodo · Find anything you own" },
   {

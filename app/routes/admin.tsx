@@ -4,6 +4,8 @@ import { useLoaderData } from "@remix-run/react";
 import { requireAdminWithTwoFactor } from "~/modules/admin/admin.server";
 import { prisma } from "~/utils/db.server";
 
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
+
 export const meta: MetaFunction = () => [{ title: "Admin · Dokodo" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {

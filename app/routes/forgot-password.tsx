@@ -10,8 +10,10 @@ import { CsrfInput, Field } from "~/components/forms";
 import { requestPasswordReset } from "~/modules/accounts/password-reset.server";
 import { checkThrottle } from "~/modules/security/throttle.server";
 import { emailSchema } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Reset password · Dokodo" }];
 
@@ -24,8 +26,7 @@ export const headers: HeadersFunction = ({ actionHeaders }) => actionHeaders;
  * nor timing reveals whether the address has an account.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const email = emailSchema.safeParse(formData.get("email") ?? undefined);
   if (!email.success) {
     return data(

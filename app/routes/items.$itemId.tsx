@@ -11,8 +11,10 @@ import { LocationBreadcrumb, TagLinks } from "~/modules/inventory/components";
 import { deleteItem, getItemDetails } from "~/modules/inventory/items.server";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 import { isHttpUrl } from "~/modules/inventory/values";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction<typeof loader> = ({ data: loaderData }) => [
   {
@@ -27,8 +29,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const intent = formData.get("intent");
   if (intent !== "delete") {

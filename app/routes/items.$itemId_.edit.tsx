@@ -14,8 +14,10 @@ import {
   readCustomFieldRows,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { keepValues } from "~/utils/forms";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction<typeof loader> = ({ data: loaderData }) => [
   {
@@ -32,8 +34,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   // Checked before the form, so another household's item gets 404.
   const { item } = await getItemForEdit(scope, params.itemId ?? "");
 

@@ -14,6 +14,8 @@ import {
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 import { listTagsInUse } from "~/modules/inventory/tags.server";
 
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
+
 export const meta: MetaFunction = () => [{ title: "Items · Dokodo" }];
 
 type ListPage = {

@@ -33,7 +33,9 @@ import {
   editableHouseholdIds,
   requireHouseholdScope,
 } from "~/modules/inventory/scope.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { validateCsrf, readCheckedForm } from "~/utils/csrf.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Import items · Dokodo" }];
 
@@ -109,8 +111,7 @@ export async function action({ request }: ActionFunctionArgs) {
     return redirect(`/items/import?job=${encodeURIComponent(jobId)}`);
   }
 
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const jobId = textField(formData, "jobId");
   const intent = textField(formData, "intent");
 

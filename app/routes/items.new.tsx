@@ -18,8 +18,10 @@ import {
   readCustomFieldRows,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { keepValues } from "~/utils/forms";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "New item · Dokodo" }];
 
@@ -37,8 +39,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const locationId = formData.get("locationId");
   const currency = await getNewItemCurrency(

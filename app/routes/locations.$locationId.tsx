@@ -26,10 +26,12 @@ import {
   renameLocationSchema,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import type { FieldErrors } from "~/utils/forms";
 import { keepValues, toFieldErrors } from "~/utils/forms";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction<typeof loader> = ({ data: loaderData }) => [
   {
@@ -57,8 +59,7 @@ function invalid(result: ActionResult) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const { id: locationId } = await findLocationInScope(
     scope,
     params.locationId ?? "",

@@ -5,6 +5,8 @@ import type { LocationNode } from "~/modules/inventory/location-tree.server";
 import { getLocationTree } from "~/modules/inventory/locations.server";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
+
 export const meta: MetaFunction = () => [{ title: "Locations · Dokodo" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {

@@ -18,8 +18,10 @@ import {
   readFormFields,
 } from "~/modules/inventory/schemas";
 import { requireHouseholdScope } from "~/modules/inventory/scope.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { keepValues, toFieldErrors } from "~/utils/forms";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "New location · Dokodo" }];
 
@@ -36,8 +38,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const parsed = newLocationSchema.safeParse(
     readFormFields(formData, ["name", "parentId"]),

@@ -19,11 +19,13 @@ import { startSignInChallenge } from "~/modules/two-factor/challenge.server";
 import { isTwoFactorEnabled } from "~/modules/two-factor/two-factor.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { InvalidCredentialsError, requireAnonymous } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { checkHoneypot, getHoneypotInputProps } from "~/utils/honeypot.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { safeRedirect } from "~/utils/redirect";
 import { createSession, destroySession } from "~/utils/session.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Dokodo" }];
 
@@ -45,8 +47,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.clone().formData();
-  await validateCsrf(formData, request);
+  // remix-auth reads the body again, so this reads a copy.
+  const formData = await readCheckedForm(request.clone());
   checkHoneypot(formData, request);
   const info = getRequestInfo(request, context);
   const redirectTo = safeRedirect(formData.get("redirectTo"), "/items");

@@ -24,9 +24,11 @@ import {
 } from "~/modules/two-factor/two-factor.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { requireAnonymous } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { createSession, destroySession } from "~/utils/session.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [
   { title: "Two-step sign-in · Dokodo" },
@@ -61,8 +63,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const info = getRequestInfo(request, context);
 
   const challenge = await findSignInChallenge(request);

@@ -2,9 +2,11 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 
 import { recordAuditEvent } from "~/utils/audit.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { destroySession, getSession } from "~/utils/session.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 /** Signing out is POST only, so a link or image cannot sign anyone out. */
 export async function loader() {
@@ -12,8 +14,7 @@ export async function loader() {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const session = await getSession(request);
   const clearedCookie = await destroySession(request);

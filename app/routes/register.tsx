@@ -17,10 +17,12 @@ import {
 import { registerUser } from "~/modules/accounts/registration.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { emailSchema, requireAnonymous } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { checkHoneypot, getHoneypotInputProps } from "~/utils/honeypot.server";
 import { keepValues, toFieldErrors } from "~/utils/forms";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Create account · Dokodo" }];
 
@@ -42,8 +44,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   checkHoneypot(formData, request);
 
   const parsed = registrationSchema.safeParse({

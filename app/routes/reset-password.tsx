@@ -11,10 +11,12 @@ import { PasswordField } from "~/components/password-field";
 import { getPasswordPolicy } from "~/modules/accounts/password.server";
 import { resetPassword } from "~/modules/accounts/password-reset.server";
 import { findLiveToken, tokenSchema } from "~/modules/accounts/tokens.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { prisma } from "~/utils/db.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { destroySession } from "~/utils/session.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 // The URL carries the token, so no page loaded from here may receive it in
 // a Referer header.
@@ -60,8 +62,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const token = tokenSchema.safeParse(formData.get("token") ?? undefined);
   if (!token.success) {
     return data(

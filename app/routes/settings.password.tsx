@@ -15,10 +15,12 @@ import {
 import { getPasswordPolicy } from "~/modules/accounts/password.server";
 import { requireSession } from "~/modules/accounts/sessions.server";
 import { requireUserId } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { prisma } from "~/utils/db.server";
 import type { FieldErrors } from "~/utils/forms";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Password · Dokodo" }];
 
@@ -33,8 +35,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const session = await requireSession(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const result = await changePassword(
     {

@@ -15,11 +15,13 @@ import {
   WRONG_PASSWORD_MESSAGE,
 } from "~/modules/accounts/account-settings.server";
 import { emailSchema, requireUserId } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { prisma } from "~/utils/db.server";
 import type { FieldErrors } from "~/utils/forms";
 import { keepValues, toFieldErrors } from "~/utils/forms";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Profile · Dokodo" }];
 
@@ -50,8 +52,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const userId = await requireUserId(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const parsed = profileSchema.safeParse({
     name: formData.get("name") ?? undefined,

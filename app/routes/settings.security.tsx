@@ -24,10 +24,13 @@ import {
   regenerateRecoveryCodes,
   startTwoFactorSetup,
 } from "~/modules/two-factor/two-factor.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { prisma } from "~/utils/db.server";
 import type { FieldErrors } from "~/utils/forms";
 import { getRequestInfo } from "~/utils/request-context.server";
+import { httpError } from "~/utils/http-error.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Security · Dokodo" }];
 
@@ -119,8 +122,7 @@ function result(values: Partial<ActionResult>, status = 200) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const session = await requireSession(request);
   const userId = session.userId;
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const info = getRequestInfo(request, context);
 
   const intent = formData.get("intent");
@@ -131,9 +133,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   });
   if (!parsed.success) {
     if (typeof intent !== "string") {
-      throw new Response(
+      throw httpError(
+        400,
         "The form is incomplete. Reload the page and try again.",
-        { status: 400 },
       );
     }
     return result(

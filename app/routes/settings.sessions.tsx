@@ -21,9 +21,11 @@ import {
   revokeOtherSessions,
   revokeSession,
 } from "~/modules/accounts/sessions.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
+import { readHttpErrorBody } from "~/utils/http-error";
 import { getRequestInfo } from "~/utils/request-context.server";
 import { destroySession } from "~/utils/session.server";
+import { httpError } from "~/utils/http-error.server";
 
 export const meta: MetaFunction = () => [{ title: "Sessions · Dokodo" }];
 
@@ -61,18 +63,15 @@ const actionSchema = z.discriminatedUnion("intent", [
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const session = await requireSession(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const parsed = actionSchema.safeParse({
     intent: formData.get("intent") ?? undefined,
     sessionId: formData.get("sessionId") ?? undefined,
   });
   if (!parsed.success) {
-    throw new Response(
+    throw httpError(
+      400,
       "The form is incomplete. Reload the page and try again.",
-      {
-        status: 400,
-      },
     );
   }
   const info = getRequestInfo(request, context);
@@ -98,7 +97,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   );
   if (!revoked) {
     // Unknown and foreign IDs look alike, and nothing was deleted.
-    throw new Response("Session not found.", { status: 404 });
+    throw httpError(404, "Session not found.");
   }
   if (parsed.data.sessionId === session.sessionId) {
     return redirect("/login", {
@@ -203,9 +202,10 @@ export function ErrorBoundary() {
   const message =
     isRouteErrorResponse(error) && error.status === 404
       ? "That session does not exist or is already signed out."
-      : isRouteErrorResponse(error) && typeof error.data === "string"
-        ? error.data
-        : "The sessions could not be loaded. Reload the page to try again.";
+      : ((isRouteErrorResponse(error)
+          ? readHttpErrorBody(error.data)?.message
+          : undefined) ??
+        "The sessions could not be loaded. Reload the page to try again.");
   return (
     <section className="space-y-4">
       <h2 className="text-xl font-semibold">Sessions</h2>

@@ -3,6 +3,8 @@ import { NavLink, Outlet } from "@remix-run/react";
 
 import { requireUserId } from "~/utils/auth.server";
 
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
+
 export const meta: MetaFunction = () => [{ title: "Settings · Dokodo" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {

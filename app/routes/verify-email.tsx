@@ -9,9 +9,11 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { CsrfInput, FormError } from "~/components/forms";
 import { confirmEmailToken } from "~/modules/accounts/email-verification.server";
 import { findLiveToken, tokenSchema } from "~/modules/accounts/tokens.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { prisma } from "~/utils/db.server";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 // The URL carries the token, so no page loaded from here may receive it in
 // a Referer header.
@@ -54,8 +56,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
   const token = tokenSchema.safeParse(formData.get("token") ?? undefined);
   if (!token.success) {
     return data(

@@ -11,9 +11,11 @@ import { resendVerificationEmail } from "~/modules/accounts/email-verification.s
 import { checkThrottle } from "~/modules/security/throttle.server";
 import { recordAuditEvent } from "~/utils/audit.server";
 import { requireUserId } from "~/utils/auth.server";
-import { validateCsrf } from "~/utils/csrf.server";
+import { readCheckedForm } from "~/utils/csrf.server";
 import { getEnv } from "~/utils/env.server";
 import { getRequestInfo } from "~/utils/request-context.server";
+
+export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [
   { title: "Confirmation email · Dokodo" },
@@ -39,8 +41,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   const userId = await requireUserId(request);
-  const formData = await request.formData();
-  await validateCsrf(formData, request);
+  const formData = await readCheckedForm(request);
 
   const decision = await checkThrottle("verification-resend", userId, request);
   if (!decision.allowed) {

@@ -4,6 +4,7 @@ import { CSRF, CSRFError } from "remix-utils/csrf/server";
 import { getEnv } from "./env.server";
 import { logger } from "./logger.server";
 import { singleton } from "./singleton.server";
+import { httpError } from "./http-error.server";
 
 /** Name of the hidden form field that carries the CSRF token. */
 export const CSRF_FIELD = "csrf";
@@ -58,11 +59,38 @@ export async function validateCsrf(
         { event: "csrf.rejected", reason: error.code, method: request.method },
         "CSRF token rejected",
       );
-      throw new Response(
+      throw httpError(
+        403,
         "This form has expired or did not come from Dokodo. Reload the page and submit it again.",
-        { status: 403, statusText: "Forbidden" },
       );
     }
     throw error;
   }
+}
+
+/**
+ * Reads a page form and checks its CSRF token. A body that does not parse
+ * as its declared Content-Type (a broken multipart boundary, say) is a 400
+ * rather than a server error, and nothing is changed.
+ */
+export async function readCheckedForm(request: Request): Promise<FormData> {
+  let formData: FormData;
+  try {
+    formData = await request.formData();
+  } catch (error) {
+    logger.warn(
+      {
+        event: "form.unreadable",
+        contentType: request.headers.get("content-type"),
+        reason: error instanceof Error ? error.message : String(error),
+      },
+      "form body could not be parsed",
+    );
+    throw httpError(
+      400,
+      "The form could not be read because its body does not match its Content-Type. Reload the page and submit the form again.",
+    );
+  }
+  await validateCsrf(formData, request);
+  return formData;
 }

@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
 import { getEnv } from "./env.server";
 import { lazySingleton } from "./singleton.server";
+import { httpError } from "./http-error.server";
 
 export type { Prisma } from "../generated/prisma/client";
 
@@ -48,10 +49,7 @@ export const prisma = lazySingleton("prisma", () => {
     query: {
       $allOperations({ args, query }) {
         if (containsNulCharacter(args)) {
-          throw new Response(NUL_CHARACTER_MESSAGE, {
-            status: 400,
-            statusText: "Bad Request",
-          });
+          throw httpError(400, NUL_CHARACTER_MESSAGE);
         }
         return query(args);
       },

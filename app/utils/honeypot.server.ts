@@ -6,6 +6,7 @@ import type { HoneypotInputProps } from "remix-utils/honeypot/server";
 import { getEnv } from "./env.server";
 import { logger } from "./logger.server";
 import { singleton } from "./singleton.server";
+import { httpError } from "./http-error.server";
 
 /**
  * The honeypot on the public forms (sign-in, registration). Its timestamp
@@ -51,9 +52,9 @@ export function checkHoneypot(formData: FormData, request: Request): void {
         },
         "form rejected by the honeypot",
       );
-      throw new Response(
+      throw httpError(
+        400,
         "This form looked automated and was not accepted. Reload the page and submit it again.",
-        { status: 400, statusText: "Bad Request" },
       );
     }
     throw error;

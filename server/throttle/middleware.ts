@@ -23,7 +23,9 @@ import {
   logThrottleRejection,
   rateLimitHeaders,
   renderThrottleRejection,
+  throttleMessage,
 } from "../../app/modules/security/throttle.server";
+import { isRemixDataRequest, sendDataRequestError } from "./data-rejection";
 import { throttlePool } from "../../app/modules/security/throttle-pool.server";
 import type { Env } from "../../app/utils/env.server";
 import { logger } from "../../app/utils/logger.server";
@@ -62,6 +64,16 @@ function sendRejection(
   res: Response,
   retryAfterSeconds: number,
 ): void {
+  if (isRemixDataRequest(req)) {
+    res
+      .set("Retry-After", String(retryAfterSeconds))
+      .set("Cache-Control", "no-store");
+    sendDataRequestError(req, res, 429, "Too Many Requests", {
+      message: throttleMessage(retryAfterSeconds),
+      requestId: res.locals.requestId,
+    });
+    return;
+  }
   const rejection = renderThrottleRejection({
     path: req.path,
     requestId: res.locals.requestId,

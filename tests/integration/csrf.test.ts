@@ -303,7 +303,10 @@ describe("CSRF token", () => {
     for (const file of files) {
       const source = await readFile(path.join(routesDir, file), "utf8");
       if (!/export (async )?function action\b/.test(source)) continue;
-      if (!/await validateCsrf\(formData, request\)/.test(source)) {
+      if (
+        !/await readCheckedForm\(request(\.clone\(\))?\)/.test(source) &&
+        !/await validateCsrf\(\w+(\.value)?, request\)/.test(source)
+      ) {
         unchecked.push(file);
       }
     }

@@ -103,17 +103,46 @@ describe("page request guard", () => {
     expect(await prisma.item.count()).toBe(0);
   });
 
-  it("hides error details outside production", async () => {
+  it("answers a broken multipart body with 400 and no details", async () => {
     const response = await sameOriginPost(
       "/login",
       "multipart/form-data; boundary=dokodo",
       "not multipart",
     );
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(400);
     const body = await response.text();
-    expect(body).toContain("Unexpected Server Error");
+    expect(body).toContain(
+      "The form could not be read because its body does not match its Content-Type.",
+    );
     expect(body).not.toMatch(/FormData/i);
     expect(body).not.toMatch(/\bat \S+ \(/);
     expect(body).not.toContain("node_modules");
+    expect(await prisma.session.count()).toBe(1);
+  });
+
+  it("refuses a chunked form body with 411", async () => {
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode("name=Chunked"));
+        controller.enqueue(encoder.encode("&quantity=1"));
+        controller.close();
+      },
+    });
+    const response = await client.request("/items/new", {
+      method: "POST",
+      headers: {
+        origin: server.baseUrl,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body,
+      // Node's fetch streams a ReadableStream body with chunked coding.
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(411);
+    expect(await response.text()).toContain(
+      "The form was sent without a Content-Length header.",
+    );
+    expect(await prisma.item.count()).toBe(0);
   });
 });

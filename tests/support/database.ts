@@ -38,3 +38,26 @@ export async function createTestDatabase(
   );
   return withDatabase(inject("templateDatabaseUrl"), name);
 }
+
+/**
+ * Runs `action` while `table` of the test server's database is renamed, so
+ * each query on it fails as on a broken database, then renames it back.
+ * Call only after the test server started: the client reads its URL.
+ */
+export async function withTableMissing<T>(
+  table: string,
+  action: () => Promise<T>,
+): Promise<T> {
+  const { prisma } = await import("~/utils/db.server");
+  const hidden = `${table}_missing`;
+  await prisma.$executeRawUnsafe(
+    `ALTER TABLE ${pg.escapeIdentifier(table)} RENAME TO ${pg.escapeIdentifier(hidden)}`,
+  );
+  try {
+    return await action();
+  } finally {
+    await prisma.$executeRawUnsafe(
+      `ALTER TABLE ${pg.escapeIdentifier(hidden)} RENAME TO ${pg.escapeIdentifier(table)}`,
+    );
+  }
+}

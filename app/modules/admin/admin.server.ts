@@ -3,6 +3,7 @@ import { redirect } from "@remix-run/node";
 import { isTwoFactorEnabled } from "~/modules/two-factor/two-factor.server";
 import { requireUserId } from "~/utils/auth.server";
 import { prisma } from "~/utils/db.server";
+import { httpError } from "~/utils/http-error.server";
 
 /**
  * Returns the signed-in admin's user ID. Every /admin loader and action
@@ -20,7 +21,7 @@ export async function requireAdminWithTwoFactor(
     select: { role: true },
   });
   if (user?.role !== "ADMIN") {
-    throw new Response("Not found", { status: 404, statusText: "Not Found" });
+    throw httpError(404, "Not found");
   }
   if (!(await isTwoFactorEnabled(userId))) {
     throw redirect("/settings/security?required=admin");

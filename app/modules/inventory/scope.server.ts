@@ -1,6 +1,7 @@
 import type { MembershipRole } from "~/generated/prisma/client";
 import { requireUserId } from "~/utils/auth.server";
 import { prisma } from "~/utils/db.server";
+import { httpError } from "~/utils/http-error.server";
 
 /** One household the signed-in user belongs to, with the role granted. */
 export type HouseholdAccess = {
@@ -47,9 +48,9 @@ export async function requireHouseholdScope(
   const defaultHousehold =
     households.find((household) => household.role === "OWNER") ?? households[0];
   if (!defaultHousehold) {
-    throw new Response(
+    throw httpError(
+      403,
       "Your account does not belong to any household, so there is no inventory to show. Ask a household owner to add you.",
-      { status: 403, statusText: "Forbidden" },
     );
   }
   return {
@@ -65,7 +66,7 @@ export async function requireHouseholdScope(
  * response as missing rows, so IDs reveal nothing about other households.
  */
 export function notFound(): never {
-  throw new Response("Not found", { status: 404, statusText: "Not Found" });
+  throw httpError(404, "Not found");
 }
 
 /** Returns whether the user's role in a household allows changes. */
@@ -93,12 +94,12 @@ export function requireEditAccess(
   householdId: string,
 ): void {
   if (!scope.households.some((household) => household.id === householdId)) {
-    throw new Response("Not found", { status: 404, statusText: "Not Found" });
+    throw httpError(404, "Not found");
   }
   if (!canEditHousehold(scope, householdId)) {
-    throw new Response(
+    throw httpError(
+      403,
       "You can view this household's inventory but not change it. Ask its owner for editor access.",
-      { status: 403, statusText: "Forbidden" },
     );
   }
 }

@@ -192,6 +192,11 @@ export function rateLimitHeaders(
   ];
 }
 
+/** What a throttled client is told: that it must wait, and how long. */
+export function throttleMessage(retryAfterSeconds: number): string {
+  return `Too many requests. Try again in ${retryAfterSeconds} seconds.`;
+}
+
 /**
  * Returns the 429 body for a path: JSON `{ error, retryAfter, requestId }`
  * under /api/, a small HTML page with the request ID everywhere else.
@@ -202,7 +207,7 @@ export function renderThrottleRejection(options: {
   retryAfterSeconds: number;
 }): { contentType: string; body: string } {
   const { requestId, retryAfterSeconds } = options;
-  const message = `Too many requests. Try again in ${retryAfterSeconds} seconds.`;
+  const message = throttleMessage(retryAfterSeconds);
   if (normalizeRequestPath(options.path).startsWith("/api/")) {
     return {
       contentType: "application/json; charset=utf-8",
