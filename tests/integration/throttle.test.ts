@@ -38,6 +38,11 @@ import { ConfigError, parseEnv } from "~/utils/env.server";
 import { logger } from "~/utils/logger.server";
 
 import { createApp } from "../../server/app";
+import {
+  registerAccount,
+  STRONG_PASSWORD,
+  TestClient,
+} from "../support/client";
 import { createTestDatabase } from "../support/database";
 import type { TestServer } from "../support/server";
 import { generateSecret, startTestServer } from "../support/server";
@@ -640,7 +645,13 @@ async function spawnAppProcess(
   const port = await findFreePort();
   const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     cwd: path.resolve("."),
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    env: {
+      ...process.env,
+      APP_ORIGIN: `http://127.0.0.1:${port}`,
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -705,6 +716,63 @@ describe("separate processes", () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(2);
       expect(statuses.filter((status) => status === 200)).toHaveLength(10);
     } finally {
+      await Promise.all(apps.map(stopAppProcess));
+    }
+  }, 180_000);
+
+  it("share one sign-in lockout across two servers", async () => {
+    const databaseUrl = await createTestDatabase();
+    const env = {
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: databaseUrl,
+      SESSION_SECRET: generateSecret(),
+      THROTTLE_AUTH_LIMIT: "100",
+      LOCKOUT_THRESHOLD: "5",
+    };
+    const apps = await Promise.all([
+      spawnAppProcess(env),
+      spawnAppProcess(env),
+    ]);
+    const database = new pg.Client({ connectionString: databaseUrl });
+    try {
+      const email = "shared-lock@example.com";
+      await registerAccount(apps[0]!.baseUrl, { email });
+
+      // Five failures, alternating between the servers, lock the account.
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const client = new TestClient(apps[attempt % 2]!.baseUrl);
+        const response = await client.postForm("/login", {
+          email,
+          password: "Wrong-password-1",
+        });
+        await response.arrayBuffer();
+        expect(response.status).toBe(400);
+      }
+      await database.connect();
+      const { rows } = await database.query<{
+        consecutiveFailures: number;
+        lockedUntil: Date | null;
+      }>(
+        `SELECT "consecutiveFailures", "lockedUntil" FROM "SignInLockout"
+         WHERE "emailHash" = $1`,
+        [createHash("sha256").update(email).digest("hex")],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.consecutiveFailures).toBe(5);
+      expect(rows[0]!.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
+
+      // The right password on the other server is refused during the lock.
+      const client = new TestClient(apps[1]!.baseUrl);
+      const locked = await client.postForm("/login", {
+        email,
+        password: STRONG_PASSWORD,
+      });
+      expect(locked.status).toBe(400);
+      expect(await locked.text()).toContain("Email or password is incorrect.");
+      expect(client.getCookie("dokodo_session")).toBeUndefined();
+    } finally {
+      await database.end().catch(() => undefined);
       await Promise.all(apps.map(stopAppProcess));
     }
   }, 180_000);
