@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from "express";
 
 import { logger } from "../app/utils/logger.server";
 import { escapeHtml } from "../app/utils/html";
+import { isRemixDataRequest, sendDataRequestError } from "./data-request-error";
 
 /** Largest urlencoded form body a page accepts, in bytes. */
 export const FORM_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -20,6 +21,14 @@ function rejectPage(
     { event: "http.request_rejected", status, reason: title },
     "request rejected before routing",
   );
+  if (isRemixDataRequest(res.req)) {
+    res.set("Cache-Control", "no-store");
+    sendDataRequestError(res.req, res, status, title, {
+      message,
+      requestId: res.locals.requestId,
+    });
+    return;
+  }
   res
     .status(status)
     .set("Cache-Control", "no-store")

@@ -4,6 +4,7 @@ import type { Env } from "../app/utils/env.server";
 import { LogRateLimiter } from "../app/utils/log-rate-limit.server";
 import { logger } from "../app/utils/logger.server";
 import { escapeHtml } from "../app/utils/html";
+import { isRemixDataRequest, sendDataRequestError } from "./data-request-error";
 
 /**
  * Paths that accept cross-site POSTs by design and are exempt from the
@@ -157,7 +158,12 @@ export function checkRequestOrigin(env: Env): RequestHandler {
 
     const requestId = res.locals.requestId;
     res.status(403).set("Cache-Control", "no-store");
-    if (isApiPath(req.path)) {
+    if (isRemixDataRequest(req)) {
+      sendDataRequestError(req, res, 403, "Forbidden", {
+        message: `Dokodo accepts changes only from its own pages, and this request did not show that it came from one. Nothing was changed. Open Dokodo at ${env.APP_ORIGIN}/ and submit the form again.`,
+        requestId,
+      });
+    } else if (isApiPath(req.path)) {
       res.json({
         error:
           "Cross-site request rejected: send it from a page of this site or from an allowed origin.",

@@ -25,7 +25,10 @@ import {
   renderThrottleRejection,
   throttleMessage,
 } from "../../app/modules/security/throttle.server";
-import { isRemixDataRequest, sendDataRequestError } from "./data-rejection";
+import {
+  isRemixDataRequest,
+  sendDataRequestError,
+} from "../data-request-error";
 import { throttlePool } from "../../app/modules/security/throttle-pool.server";
 import type { Env } from "../../app/utils/env.server";
 import { logger } from "../../app/utils/logger.server";

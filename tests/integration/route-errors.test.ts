@@ -69,4 +69,35 @@ describe("error pages of signed-in routes", () => {
     expect(body).toContain(requestId!);
     expect(await prisma.item.count()).toBe(0);
   });
+
+  it.each([
+    [
+      "a form over 1 MB",
+      { name: "x".repeat(1024 * 1024 + 10), quantity: "1" },
+      {},
+      413,
+      "The form is larger than 1 MB.",
+    ],
+    [
+      "a foreign Origin",
+      { name: "Ladder", quantity: "1" },
+      { origin: "https://evil.example" },
+      403,
+      "Dokodo accepts changes only from its own pages",
+    ],
+  ])(
+    "encodes the rejection of %s for Remix",
+    async (_case, fields, options, status, message) => {
+      const response = await client.postForm("/items/new.data", fields, {
+        csrf: "unused",
+        ...options,
+      });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toMatch(/^text\/x-script/);
+      const body = await response.text();
+      expect(body).toContain(message);
+      expect(body).toContain(response.headers.get("x-request-id")!);
+      expect(await prisma.item.count()).toBe(0);
+    },
+  );
 });

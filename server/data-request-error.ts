@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 
 import type { Request, Response } from "express";
 
-import type { HttpErrorBody } from "../../app/utils/http-error";
+import type { HttpErrorBody } from "../app/utils/http-error";
 
 // Remix's client decodes `.data` responses (client-side navigations, form
 // submissions and fetchers) only as turbo-stream. Any other body becomes a
