@@ -26,7 +26,9 @@ export type AuditAction =
   | "RECOVERY_CODES_REGENERATED"
   | "RECOVERY_CODE_USED"
   | "ITEM_DELETED"
-  | "LOCATION_DELETED";
+  | "LOCATION_DELETED"
+  | "INVENTORY_IMPORTED"
+  | "INVENTORY_EXPORTED";
 
 export type AuditEvent = {
   action: AuditAction;
