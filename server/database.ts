@@ -14,12 +14,19 @@ import { fileURLToPath } from "node:url";
 
 import pg from "pg";
 
+import {
+  describeDatabaseConnectError,
+  describeEmbeddedStartFailure,
+} from "./startup-error";
+
 const PROJECT_ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "..",
 );
 const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "prisma", "migrations");
 const EMBEDDED_USER = "dokodo";
+/** How long checkDatabaseConnection waits for the connection, in milliseconds. */
+const DATABASE_CHECK_TIMEOUT_MS = 10_000;
 
 /** A running embedded PostgreSQL server and the URL of its app database. */
 export type EmbeddedDatabase = {
@@ -62,7 +69,12 @@ export async function startEmbeddedPostgres(
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   }
 
-  const log = options.onLog ?? (() => {});
+  // The server's own output is the only record of why it failed to start.
+  let startLog = "";
+  const log = (message: string) => {
+    startLog += message;
+    options.onLog?.(message);
+  };
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -79,10 +91,24 @@ export async function startEmbeddedPostgres(
     onError: (message) => log(String(message)),
   });
   if (!initialised) await server.initialise();
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // start() rejects with undefined once the server process has exited, so
+    // there is nothing to stop. Calling stop() would wait for an exit event
+    // that has already passed.
+    if (error instanceof Error) throw error;
+    throw describeEmbeddedStartFailure(startLog, dataDir, options.port);
+  }
+  startLog = "";
 
   const url = embeddedDatabaseUrl(password, options.port, databaseName);
-  await createDatabaseIfMissing(url);
+  try {
+    await createDatabaseIfMissing(url);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   return { url, stop: () => server.stop() };
 }
 
@@ -191,6 +217,30 @@ export async function createDatabaseIfMissing(url: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Connects to `databaseUrl` once and disconnects, so that start-up fails
+ * with a StartupError naming the cause (server unreachable, password
+ * rejected, TLS verification failed) before migrations print the Prisma
+ * CLI's output.
+ */
+export async function checkDatabaseConnection(
+  databaseUrl: string,
+): Promise<void> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: DATABASE_CHECK_TIMEOUT_MS,
+  });
+  // A connection that breaks after connect() emits "error"; without a
+  // listener that would end the process.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw describeDatabaseConnectError(error, databaseUrl);
+  }
+  await client.end();
 }
 
 /**

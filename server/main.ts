@@ -11,8 +11,12 @@ import type { ServerBuild } from "@remix-run/node";
 
 import { ConfigError, initEnv } from "../app/utils/env.server";
 import type { Env } from "../app/utils/env.server";
-import type { EmbeddedDatabase } from "./database";
-import { runMigrations, startEmbeddedPostgres } from "./database";
+import {
+  checkDatabaseConnection,
+  runMigrations,
+  startEmbeddedPostgres,
+} from "./database";
+import { describeListenError, StartupError } from "./startup-error";
 
 const PROJECT_ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -79,9 +83,73 @@ async function loadDevelopmentTwoFactorKey(): Promise<Buffer> {
   return key;
 }
 
+/**
+ * Steps that undo what start-up has brought up so far, run in reverse order
+ * on a stop signal or a failed start, so the embedded database never
+ * outlives the process.
+ */
+const cleanups: (() => Promise<void>)[] = [];
+let stopping = false;
+
+async function runCleanups(): Promise<void> {
+  const { logger } = await import("../app/utils/logger.server");
+  for (let step = cleanups.pop(); step; step = cleanups.pop()) {
+    try {
+      await step();
+    } catch (error) {
+      logger.error(
+        { event: "server.stop_step_failed", err: error },
+        "a shutdown step failed; continuing with the next",
+      );
+    }
+  }
+}
+
+/**
+ * Stops the server on SIGINT or SIGTERM: in-flight requests finish first,
+ * then background work, database clients and the embedded database stop.
+ * A signal during start-up undoes the steps taken so far.
+ */
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const { logger } = await import("../app/utils/logger.server");
+  logger.info({ event: "server.stopping", signal }, "shutting down");
+  const forceExit = setTimeout(() => {
+    logger.error({ event: "server.stop_timeout" }, "shutdown timed out");
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS);
+  forceExit.unref();
+  await runCleanups();
+  logger.info({ event: "server.stopped" }, "stopped");
+  process.exit(0);
+}
+
+/** Resolves once `server` listens, or rejects with the reason it cannot. */
+function waitUntilListening(
+  server: Server,
+  host: string,
+  port: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      reject(describeListenError(error, host, port));
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+  });
+}
+
 async function main(): Promise<void> {
   const env = loadEnvOrExit();
   const { logger } = await import("../app/utils/logger.server");
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 
   if (!env.SESSION_SECRET) {
     env.SESSION_SECRET = [await loadDevelopmentSecret()];
@@ -98,27 +166,34 @@ async function main(): Promise<void> {
     );
   }
 
-  let embedded: EmbeddedDatabase | undefined;
   if (!env.DATABASE_URL) {
     logger.info(
       { event: "database.embedded_starting", dir: env.EMBEDDED_POSTGRES_DIR },
       "starting embedded PostgreSQL",
     );
-    embedded = await startEmbeddedPostgres({
+    const starting = startEmbeddedPostgres({
       dataDir: env.EMBEDDED_POSTGRES_DIR,
       port: env.EMBEDDED_POSTGRES_PORT,
       onLog: (message) =>
         logger.debug({ event: "database.embedded_log" }, message.trim()),
     });
-    env.DATABASE_URL = embedded.url;
+    // Registered before the start finishes, so that a stop signal meanwhile
+    // waits for the server and stops it.
+    cleanups.push(async () => {
+      const embedded = await starting.catch(() => undefined);
+      await embedded?.stop();
+    });
+    env.DATABASE_URL = (await starting).url;
+  } else {
+    await checkDatabaseConnection(env.DATABASE_URL);
   }
 
   await runMigrations(env.DATABASE_URL);
   logger.info({ event: "database.migrated" }, "migrations applied");
 
   if (!existsSync(BUILD_PATH)) {
-    throw new Error(
-      `No Remix build at ${BUILD_PATH}; run npm run build first.`,
+    throw new StartupError(
+      `No Remix build at ${BUILD_PATH}; run npm run build, or npm start without DOKODO_SKIP_BUILD=1, which builds first.`,
     );
   }
   const build = (await import(pathToFileURL(BUILD_PATH).href)) as ServerBuild;
@@ -130,46 +205,44 @@ async function main(): Promise<void> {
     await import("../app/modules/security/purge.server");
   const { throttlePool } =
     await import("../app/modules/security/throttle-pool.server");
+  cleanups.push(() => throttlePool.end());
+  cleanups.push(() => prisma.$disconnect());
 
   const server: Server = createApp({ env, build }).listen(env.PORT, env.HOST);
-  const stopEmailWorker = startEmailWorker();
-  const stopSecurityPurge = startSecurityPurge();
-  server.on("listening", () => {
-    logger.info(
-      { event: "server.started", origin: env.APP_ORIGIN, port: env.PORT },
-      `Dokodo listening on ${env.APP_ORIGIN}`,
-    );
+  await waitUntilListening(server, env.HOST, env.PORT);
+  // Once listening, errors such as EMFILE on accept are logged instead of
+  // ending the process.
+  server.on("error", (error) => {
+    logger.error({ event: "server.error", err: error }, "HTTP server error");
   });
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ event: "server.stopping", signal }, "shutting down");
-    const forceExit = setTimeout(() => {
-      logger.error({ event: "server.stop_timeout" }, "shutdown timed out");
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    forceExit.unref();
-
-    stopSecurityPurge();
+  // Cleanups run in reverse order: the email worker stops after the last
+  // request, so it still sends what those requests queued.
+  cleanups.push(startEmailWorker());
+  cleanups.push(
     // Finish in-flight requests, then close idle keep-alive sockets.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    await stopEmailWorker();
-    await prisma.$disconnect();
-    await throttlePool.end();
-    if (embedded) await embedded.stop();
-    logger.info({ event: "server.stopped" }, "stopped");
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  );
+  const stopSecurityPurge = startSecurityPurge();
+  cleanups.push(async () => stopSecurityPurge());
+  logger.info(
+    { event: "server.started", origin: env.APP_ORIGIN, port: env.PORT },
+    `Dokodo listening on ${env.APP_ORIGIN}`,
+  );
 }
 
-main().catch((error: unknown) => {
-  console.error("Dokodo failed to start:", error);
+main().catch(async (error: unknown) => {
+  // A stop signal during start-up can make a step fail; stop() exits.
+  if (stopping) return;
+  stopping = true;
+  if (error instanceof StartupError) {
+    console.error(`Dokodo failed to start: ${error.message}`);
+  } else {
+    console.error("Dokodo failed to start:", error);
+  }
+  await runCleanups();
   process.exit(1);
 });

@@ -1,0 +1,218 @@
+// Start-up failures of `node --import tsx server/main.ts`: each exits 1
+// with one line naming the problem and its fix, and stops the embedded
+// PostgreSQL server if it had started.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo, Server } from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { generateEncryptionKey, generateSecret } from "../support/server";
+
+let tempDir: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(path.join(os.tmpdir(), "dokodo-startup-"));
+  // As root, PostgreSQL runs as the "postgres" user, which must reach the
+  // data folder inside this directory.
+  await chmod(tempDir, 0o755);
+  dataDir = path.join(tempDir, "postgres");
+});
+
+afterAll(async () => {
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Listens on a free port of 127.0.0.1 so that nothing else can use it. */
+function occupyPort(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const blocker = createServer();
+    blocker.on("error", reject);
+    blocker.listen(0, "127.0.0.1", () => resolve(blocker));
+  });
+}
+
+function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Returns the PIDs of PostgreSQL server processes started with `-D dir`,
+ * read from /proc.
+ */
+async function postgresProcessesFor(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let args: string[];
+    try {
+      args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+    } catch {
+      continue; // The process ended meanwhile.
+    }
+    const flag = args.indexOf("-D");
+    if (flag !== -1 && args[flag + 1] === dir) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+type MainProcess = {
+  child: ChildProcess;
+  output: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+};
+
+/** Spawns `node --import tsx server/main.ts` with a test configuration. */
+function spawnMain(env: Record<string, string>): MainProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    cwd: path.resolve("."),
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      HOST: "127.0.0.1",
+      SESSION_SECRET: generateSecret(),
+      TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr!.on("data", (chunk: Buffer) => {
+    output += chunk;
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  return { child, output: () => output, stderr: () => stderr, exited };
+}
+
+/** Waits until GET /healthz on `baseUrl` succeeds, or throws with the output. */
+async function waitForHealth(app: MainProcess, baseUrl: string) {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (app.child.exitCode !== null) {
+      throw new Error(
+        `server/main.ts exited with ${app.child.exitCode}:\n${app.output()}`,
+      );
+    }
+    try {
+      const response = await fetch(`${baseUrl}/healthz`);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      app.child.kill("SIGKILL");
+      throw new Error(`/healthz did not answer in 90 s:\n${app.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe("start-up failure", () => {
+  it("names PORT when the port is in use", async () => {
+    const blocker = await occupyPort();
+    try {
+      const app = spawnMain({
+        PORT: String(portOf(blocker)),
+        EMBEDDED_POSTGRES_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(await findFreePort()),
+      });
+      expect(await app.exited).toBe(1);
+      expect(app.stderr()).toBe(
+        `Dokodo failed to start: Port ${portOf(blocker)} on 127.0.0.1 is already in use by another program; stop that program or set PORT to a free port.\n`,
+      );
+      // The embedded database had started and was stopped again.
+      expect(app.output()).not.toContain("Unhandled 'error' event");
+      expect(await postgresProcessesFor(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, 120_000);
+
+  it("names the data folder another process uses", async () => {
+    const port = await findFreePort();
+    const embeddedPort = String(await findFreePort());
+    const first = spawnMain({
+      PORT: String(port),
+      EMBEDDED_POSTGRES_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: embeddedPort,
+    });
+    try {
+      await waitForHealth(first, `http://127.0.0.1:${port}`);
+      const [postgresPid] = await postgresProcessesFor(dataDir);
+      expect(postgresPid).toBeGreaterThan(0);
+
+      for (const otherPort of [embeddedPort, String(await findFreePort())]) {
+        const second = spawnMain({
+          PORT: String(await findFreePort()),
+          EMBEDDED_POSTGRES_DIR: dataDir,
+          EMBEDDED_POSTGRES_PORT: otherPort,
+        });
+        expect(await second.exited).toBe(1);
+        expect(second.stderr()).toBe(
+          `Dokodo failed to start: The embedded database folder ${dataDir} is in use by PostgreSQL process ${postgresPid}, which another Dokodo process (npm start or npm run unlock) started; stop that Dokodo process, or stop the left-over server with "kill -INT ${postgresPid}" if no Dokodo process runs, or set EMBEDDED_POSTGRES_DIR to another folder.\n`,
+        );
+      }
+      // The failed starts left the first server's database running.
+      expect(await postgresProcessesFor(dataDir)).toEqual([postgresPid]);
+    } finally {
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
+    }
+    expect(await postgresProcessesFor(dataDir)).toEqual([]);
+  }, 180_000);
+
+  it("names EMBEDDED_POSTGRES_PORT when that port is in use", async () => {
+    const blocker = await occupyPort();
+    try {
+      const app = spawnMain({
+        PORT: String(await findFreePort()),
+        EMBEDDED_POSTGRES_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(portOf(blocker)),
+      });
+      expect(await app.exited).toBe(1);
+      expect(app.stderr()).toBe(
+        `Dokodo failed to start: The embedded database port ${portOf(blocker)} is already in use by another program; set EMBEDDED_POSTGRES_PORT to a free port.\n`,
+      );
+      expect(await postgresProcessesFor(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, 120_000);
+
+  it("names an unreachable DATABASE_URL without its password", async () => {
+    const databasePort = await findFreePort();
+    const app = spawnMain({
+      PORT: String(await findFreePort()),
+      DATABASE_URL: `postgresql://dokodo:hunter2-password@127.0.0.1:${databasePort}/dokodo`,
+    });
+    expect(await app.exited).toBe(1);
+    expect(app.stderr()).toBe(
+      `Dokodo failed to start: Cannot reach the database server at 127.0.0.1:${databasePort} (ECONNREFUSED); start PostgreSQL there or correct the host and port in DATABASE_URL.\n`,
+    );
+    expect(app.output()).not.toContain("hunter2-password");
+  }, 60_000);
+});
