@@ -1,7 +1,9 @@
-// Start-up failures of `node --import tsx server/main.ts`: each exits 1
-// with one line naming the problem and its fix, and stops the embedded
-// PostgreSQL server if it had started.
+// Start-up and shutdown of the server process. A failed start of
+// `node --import tsx server/main.ts` exits 1 with one line naming the
+// problem and its fix, and stops the embedded PostgreSQL server if it had
+// started. Ctrl-C on `npm start` drains requests before the database stops.
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -11,6 +13,7 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { TestClient } from "../support/client";
 import { generateEncryptionKey, generateSecret } from "../support/server";
 
 let tempDir: string;
@@ -125,7 +128,7 @@ async function waitForHealth(app: MainProcess, baseUrl: string) {
     }
     if (Date.now() > deadline) {
       app.child.kill("SIGKILL");
-      throw new Error(`/healthz did not answer in 90 s:\n${app.output()}`);
+      throw new Error(`/healthz did not succeed within 90 s:\n${app.output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -215,4 +218,132 @@ describe("start-up failure", () => {
     );
     expect(app.output()).not.toContain("hunter2-password");
   }, 60_000);
+});
+
+/**
+ * Sends a POST whose body arrives in two parts: the first at once, the rest
+ * when `sendRest` is called. Resolves with the status and body text.
+ */
+function startSlowPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): {
+  sendRest: () => void;
+  response: Promise<{ status: number; text: string }>;
+} {
+  const split = Math.floor(body.length / 2);
+  const request = httpRequest(url, {
+    method: "POST",
+    headers: { ...headers, "content-length": Buffer.byteLength(body) },
+  });
+  const response = new Promise<{ status: number; text: string }>(
+    (resolve, reject) => {
+      request.on("error", reject);
+      request.on("response", (incoming) => {
+        let text = "";
+        incoming.setEncoding("utf8");
+        incoming.on("data", (chunk: string) => (text += chunk));
+        incoming.on("end", () =>
+          resolve({ status: incoming.statusCode ?? 0, text }),
+        );
+        incoming.on("error", reject);
+      });
+    },
+  );
+  request.write(body.slice(0, split));
+  return { sendRest: () => request.end(body.slice(split)), response };
+}
+
+/** Returns the log lines of `output` at pino level error (50) or above. */
+function errorLogLines(output: string): string[] {
+  return output.split("\n").filter((line) => {
+    if (!line.startsWith("{")) return false;
+    return (JSON.parse(line) as { level: number }).level >= 50;
+  });
+}
+
+describe("npm start", () => {
+  it("drains requests before stopping on Ctrl-C", async () => {
+    const port = await findFreePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    // Its own process group, as a terminal gives a foreground job, so that
+    // SIGINT can go to the whole group as Ctrl-C sends it.
+    const npm = spawn("npm", ["start"], {
+      cwd: path.resolve("."),
+      detached: true,
+      env: {
+        ...process.env,
+        NODE_ENV: "test",
+        LOG_LEVEL: "info",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        APP_ORIGIN: baseUrl,
+        DATABASE_URL: "",
+        EMBEDDED_POSTGRES_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(await findFreePort()),
+        SESSION_SECRET: generateSecret(),
+        TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
+        DOKODO_SKIP_BUILD: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const app: MainProcess = {
+      child: npm,
+      output: () => output,
+      stderr: () => stderr,
+      exited: new Promise((resolve) =>
+        npm.once("exit", (code) => resolve(code)),
+      ),
+    };
+    let output = "";
+    let stderr = "";
+    npm.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+    npm.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk;
+      stderr += chunk;
+    });
+
+    try {
+      await waitForHealth(app, baseUrl);
+      const client = new TestClient(baseUrl);
+      const csrf = await client.fetchCsrfToken("/login");
+      const body = new URLSearchParams({
+        email: "nobody@example.com",
+        password: "Wrong-password-1",
+        csrf,
+      }).toString();
+      const post = startSlowPost(
+        `${baseUrl}/login`,
+        {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: baseUrl,
+          cookie: client.cookieHeader(),
+          connection: "close",
+        },
+        body,
+      );
+      // Let the request pass the throttle and wait in the action for the
+      // rest of its body.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      process.kill(-npm.pid!, "SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      post.sendRest();
+
+      // The sign-in attempt is recorded in the database after Ctrl-C, so a
+      // database that stopped first would turn it into a 500.
+      const result = await post.response;
+      expect(result.status, output).toBe(400);
+      expect(result.text).toContain("Email or password is incorrect.");
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (npm.exitCode === null && npm.signalCode === null) {
+        process.kill(-npm.pid!, "SIGKILL");
+      }
+    }
+    expect(errorLogLines(output)).toEqual([]);
+    expect(output).toContain('"event":"server.stopped"');
+    expect(await postgresProcessesFor(dataDir)).toEqual([]);
+  }, 180_000);
 });
