@@ -46,8 +46,9 @@ function rejectPage(
  * their own methods and bodies.
  */
 export const guardPageRequest: RequestHandler = (req, res, next) => {
-  // A NUL inside a form body is rejected by the database client instead
-  // (app/utils/db.server.ts), because Remix must read the body stream itself.
+  // A NUL inside a form body is rejected by readCheckedForm
+  // (app/utils/csrf.server.ts) instead, because Remix must read the body
+  // stream itself.
   if (/%00|\u0000/i.test(req.originalUrl)) {
     rejectPage(
       res,

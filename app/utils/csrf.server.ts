@@ -70,8 +70,9 @@ export async function validateCsrf(
 
 /**
  * Reads a page form and checks its CSRF token. A body that does not parse
- * as its declared Content-Type (a broken multipart boundary, say) is a 400
- * rather than a server error, and nothing is changed.
+ * as its declared Content-Type (a broken multipart boundary, say) or a
+ * field with a NUL character is a 400 rather than a server error, and
+ * nothing is changed.
  */
 export async function readCheckedForm(request: Request): Promise<FormData> {
   let formData: FormData;
@@ -92,5 +93,39 @@ export async function readCheckedForm(request: Request): Promise<FormData> {
     );
   }
   await validateCsrf(formData, request);
+  rejectNulCharacters(formData);
   return formData;
+}
+
+/** Maximum length, in UTF-16 code units, of a field name that an error message quotes in full. */
+const MAX_QUOTED_FIELD_NAME = 64;
+
+/**
+ * Throws a 400 naming the first field whose name or text value contains
+ * U+0000, which PostgreSQL text cannot store. Passwords are checked too,
+ * so that every form of the site follows one rule. File fields are left to
+ * their readers. The Prisma extension in db.server.ts stays the backstop
+ * for input that does not come through this function.
+ */
+function rejectNulCharacters(formData: FormData): void {
+  for (const [name, value] of formData) {
+    const textValue = typeof value === "string" ? value : "";
+    if (!name.includes("\u0000") && !textValue.includes("\u0000")) continue;
+
+    const shortName =
+      name.length > MAX_QUOTED_FIELD_NAME
+        ? `${name.slice(0, MAX_QUOTED_FIELD_NAME)}…`
+        : name;
+    // JSON quoting shows a NUL or other control character in the name as
+    // an escape sequence instead of the character itself.
+    const quotedName = JSON.stringify(shortName);
+    logger.warn(
+      { event: "form.nul_rejected", field: quotedName },
+      "form field contains a NUL character",
+    );
+    throw httpError(
+      400,
+      `The field ${quotedName} contains a NUL character (U+0000), which cannot be stored. Remove it and submit the form again.`,
+    );
+  }
 }

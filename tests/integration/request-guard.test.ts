@@ -71,16 +71,34 @@ describe("page request guard", () => {
   });
 
   it.each([
-    ["/items/new", { name: "nul\u0000name", quantity: "1" }],
-    ["/locations/new", { name: "L\u0000oc" }],
-  ])("rejects NUL in %s form fields", async (path, fields) => {
+    ["/items/new", { name: "nul\u0000name", quantity: "1" }, "name"],
+    ["/locations/new", { name: "L\u0000oc" }, "name"],
+    [
+      "/items/new",
+      { name: "Lamp", quantity: "1", "x\u0000y": "" },
+      "x\\u0000y",
+    ],
+  ])("rejects NUL in %s form fields", async (path, fields, field) => {
     const response = await client.postForm(path, fields);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain(
-      "A field contains a NUL character (U+0000), which cannot be stored.",
+      `The field &quot;${field}&quot; contains a NUL character (U+0000), which cannot be stored. Remove it and submit the form again.`,
     );
     expect(await prisma.item.count()).toBe(0);
     expect(await prisma.location.count()).toBe(0);
+  });
+
+  it("rejects NUL in a sign-in password", async () => {
+    const signedOut = new TestClient(server.baseUrl);
+    const response = await signedOut.postForm("/login", {
+      email: "guard@example.com",
+      password: "Pass\u0000word-1",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(
+      "The field &quot;password&quot; contains a NUL character (U+0000), which cannot be stored. Remove it and submit the form again.",
+    );
+    expect(signedOut.getCookie("dokodo_session")).toBeUndefined();
   });
 
   it("rejects PUT on pages", async () => {
