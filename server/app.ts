@@ -7,7 +7,7 @@ import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import cors from "cors";
 import express from "express";
-import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import helmet from "helmet";
 
 import {
@@ -17,9 +17,10 @@ import {
 import type { Env } from "../app/utils/env.server";
 import { logger } from "../app/utils/logger.server";
 import { requestStorage } from "../app/utils/request-store.server";
+import { handleUnexpectedError } from "./error-handler";
 import { handleLiveness, handleReadiness } from "./health";
 import { guardPageRequest } from "./request-guard";
-import { checkRequestOrigin, isApiPath } from "./request-origin";
+import { checkRequestOrigin } from "./request-origin";
 import { createThrottleMiddleware } from "./throttle/middleware";
 
 const PUBLIC_DIR = path.resolve(
@@ -221,29 +222,6 @@ function prepareRemixRequest(env: Env): RequestHandler {
     next();
   };
 }
-
-function renderErrorPage(requestId: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · Dokodo</title></head><body><main><h1>Something went wrong</h1><p>The server could not finish this request. Try again in a moment.</p><p>Request ID: <code>${requestId}</code></p></main></body></html>`;
-}
-
-/** Last resort for errors outside Remix's own error boundaries. Never sends a stack trace. */
-const handleUnexpectedError: ErrorRequestHandler = (error, req, res, next) => {
-  logger.error(
-    { event: "http.unhandled_error", err: error, path: req.path },
-    "request failed",
-  );
-  if (res.headersSent) {
-    next(error);
-    return;
-  }
-  const requestId = res.locals.requestId;
-  res.status(500).set("Cache-Control", "no-store");
-  if (isApiPath(req.path)) {
-    res.json({ error: "Internal server error", requestId });
-  } else {
-    res.type("html").send(renderErrorPage(requestId));
-  }
-};
 
 type AppOptions = {
   env: Env;

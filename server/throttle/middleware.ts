@@ -98,7 +98,8 @@ function sendRejection(
  * Retry-After. Exempt: GET and HEAD of files in public/ (by exact path) and
  * the requests in THROTTLE_EXEMPTIONS. The client address is `req.ip`, which
  * honours only the TRUST_PROXY hops of X-Forwarded-For. When the database
- * fails, the error goes to the error handler (a 500), so no request passes
+ * fails, the error goes to the error handler (server/error-handler.ts: a
+ * 503 when the connection failed, a 500 otherwise), so no request passes
  * unthrottled.
  */
 export function createThrottleMiddleware(env: Env): RequestHandler {

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("error page when the database is down", () => {
-  it("shows the request ID and no details", async () => {
+  it("answers 503 with Retry-After and no details", async () => {
     // The request throttle queries the database first, and with a signed
     // session cookie the root loader would too. The module reads the
     // configuration on import, so it loads after start-up.
@@ -31,13 +31,18 @@ describe("error page when the database is down", () => {
       headers: { cookie, "x-forwarded-proto": "https" },
       redirect: "manual",
     });
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
     expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
     expectSecurityHeaders(response);
 
     const body = await response.text();
     const requestId = response.headers.get("x-request-id");
-    expect(body).toContain("Something went wrong");
+    expect(body).toContain("Service temporarily unavailable");
+    expect(body).toContain(
+      "Dokodo cannot reach its database at the moment. Try again in a few seconds.",
+    );
     expect(body).toContain(`Request ID: <code>${requestId}</code>`);
     expect(body).not.toContain("127.0.0.1:1");
     expect(body).not.toContain("ECONNREFUSED");
@@ -45,5 +50,20 @@ describe("error page when the database is down", () => {
     expect(body).not.toContain("secret");
     expect(body).not.toMatch(/\bat \S+ \(/);
     expect(body).not.toContain(process.cwd());
+  });
+
+  it("answers API requests with JSON 503", async () => {
+    const response = await fetch(
+      new URL("/api/v1/no-such-endpoint", server.baseUrl),
+      { headers: { "x-forwarded-proto": "https" } },
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      error:
+        "Service temporarily unavailable: the database cannot be reached. Retry after the Retry-After header's seconds.",
+      requestId: response.headers.get("x-request-id"),
+    });
   });
 });

@@ -3,13 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "~/utils/db.server";
 
 import { registerAccount, TestClient } from "../support/client";
+import { captureLogs } from "../support/logs";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 
 let server: TestServer;
 let client: TestClient;
+let logLines: string[];
 
 beforeAll(async () => {
+  logLines = captureLogs();
   server = await startTestServer();
   client = await registerAccount(server.baseUrl, {
     email: "guard@example.com",
@@ -99,6 +102,44 @@ describe("page request guard", () => {
       "The field &quot;password&quot; contains a NUL character (U+0000), which cannot be stored. Remove it and submit the form again.",
     );
     expect(signedOut.getCookie("dokodo_session")).toBeUndefined();
+  });
+
+  it.each(["/%", "/items/%E0%A4%A", "/%ZZ"])(
+    "answers the malformed address %s with 400",
+    async (path) => {
+      const response = await client.request(path);
+      expect(response.status).toBe(400);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+      const body = await response.text();
+      expect(body).toContain("<h1>Invalid address</h1>");
+      expect(body).toContain(
+        "The address contains a % that does not start a valid percent-encoded character. Fix the link or the address and try again.",
+      );
+      expect(body).toContain(
+        `Request ID: <code>${response.headers.get("x-request-id")}</code>`,
+      );
+      expect(body).not.toContain("URIError");
+
+      // The captured logger has no request-ID mixin, so lines match by path.
+      const logged = logLines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.path === path && line.event !== "http.request");
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.level).toBe(40);
+      expect(logged[0]!.event).toBe("http.client_error");
+      expect(logged[0]!.status).toBe(400);
+    },
+  );
+
+  it("answers a malformed API address with JSON 400", async () => {
+    const response = await client.request("/api/v1/%");
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error:
+        "The address contains a % that does not start a valid percent-encoded character. Fix the link or the address and try again.",
+      requestId: response.headers.get("x-request-id"),
+    });
   });
 
   it("rejects PUT on pages", async () => {
