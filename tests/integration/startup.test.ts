@@ -2,9 +2,7 @@
 // `node --import tsx server/main.ts` exits 1 with one line naming the
 // problem and its fix, and stops the embedded PostgreSQL server if it had
 // started. Ctrl-C on `npm start` drains requests before the database stops.
-import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
-import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
@@ -13,8 +11,13 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import {
+  findFreePort,
+  spawnApp,
+  stopApp,
+  waitForHealth,
+} from "../support/app-process";
 import { TestClient } from "../support/client";
-import { generateEncryptionKey, generateSecret } from "../support/server";
 
 let tempDir: string;
 let dataDir: string;
@@ -30,17 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tempDir, { recursive: true, force: true });
 });
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Listens on a free port of 127.0.0.1 so that nothing else can use it. */
 function occupyPort(): Promise<Server> {
@@ -75,70 +67,11 @@ async function postgresProcessesFor(dir: string): Promise<number[]> {
   return pids;
 }
 
-type MainProcess = {
-  child: ChildProcess;
-  output: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-};
-
-/** Spawns `node --import tsx server/main.ts` with a test configuration. */
-function spawnMain(env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: path.resolve("."),
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      HOST: "127.0.0.1",
-      SESSION_SECRET: generateSecret(),
-      TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr!.on("data", (chunk: Buffer) => {
-    output += chunk;
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  return { child, output: () => output, stderr: () => stderr, exited };
-}
-
-/** Waits until GET /healthz on `baseUrl` succeeds, or throws with the output. */
-async function waitForHealth(app: MainProcess, baseUrl: string) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (app.child.exitCode !== null) {
-      throw new Error(
-        `server/main.ts exited with ${app.child.exitCode}:\n${app.output()}`,
-      );
-    }
-    try {
-      const response = await fetch(`${baseUrl}/healthz`);
-      await response.arrayBuffer();
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      app.child.kill("SIGKILL");
-      throw new Error(`/healthz did not succeed within 90 s:\n${app.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe("start-up failure", () => {
   it("names PORT when the port is in use", async () => {
     const blocker = await occupyPort();
     try {
-      const app = spawnMain({
+      const app = spawnApp({
         PORT: String(portOf(blocker)),
         EMBEDDED_POSTGRES_DIR: dataDir,
         EMBEDDED_POSTGRES_PORT: String(await findFreePort()),
@@ -158,7 +91,7 @@ describe("start-up failure", () => {
   it("names the data folder another process uses", async () => {
     const port = await findFreePort();
     const embeddedPort = String(await findFreePort());
-    const first = spawnMain({
+    const first = spawnApp({
       PORT: String(port),
       EMBEDDED_POSTGRES_DIR: dataDir,
       EMBEDDED_POSTGRES_PORT: embeddedPort,
@@ -169,7 +102,7 @@ describe("start-up failure", () => {
       expect(postgresPid).toBeGreaterThan(0);
 
       for (const otherPort of [embeddedPort, String(await findFreePort())]) {
-        const second = spawnMain({
+        const second = spawnApp({
           PORT: String(await findFreePort()),
           EMBEDDED_POSTGRES_DIR: dataDir,
           EMBEDDED_POSTGRES_PORT: otherPort,
@@ -182,8 +115,7 @@ describe("start-up failure", () => {
       // The failed starts left the first server's database running.
       expect(await postgresProcessesFor(dataDir)).toEqual([postgresPid]);
     } finally {
-      first.child.kill("SIGTERM");
-      expect(await first.exited).toBe(0);
+      expect(await stopApp(first)).toBe(0);
     }
     expect(await postgresProcessesFor(dataDir)).toEqual([]);
   }, 180_000);
@@ -191,7 +123,7 @@ describe("start-up failure", () => {
   it("names EMBEDDED_POSTGRES_PORT when that port is in use", async () => {
     const blocker = await occupyPort();
     try {
-      const app = spawnMain({
+      const app = spawnApp({
         PORT: String(await findFreePort()),
         EMBEDDED_POSTGRES_DIR: dataDir,
         EMBEDDED_POSTGRES_PORT: String(portOf(blocker)),
@@ -208,7 +140,7 @@ describe("start-up failure", () => {
 
   it("names an unreachable DATABASE_URL without its password", async () => {
     const databasePort = await findFreePort();
-    const app = spawnMain({
+    const app = spawnApp({
       PORT: String(await findFreePort()),
       DATABASE_URL: `postgresql://dokodo:hunter2-password@127.0.0.1:${databasePort}/dokodo`,
     });
@@ -269,40 +201,18 @@ describe("npm start", () => {
     const baseUrl = `http://127.0.0.1:${port}`;
     // Its own process group, as a terminal gives a foreground job, so that
     // SIGINT can go to the whole group as Ctrl-C sends it.
-    const npm = spawn("npm", ["start"], {
-      cwd: path.resolve("."),
-      detached: true,
-      env: {
-        ...process.env,
-        NODE_ENV: "test",
+    const app = spawnApp(
+      {
         LOG_LEVEL: "info",
-        HOST: "127.0.0.1",
         PORT: String(port),
         APP_ORIGIN: baseUrl,
-        DATABASE_URL: "",
         EMBEDDED_POSTGRES_DIR: dataDir,
         EMBEDDED_POSTGRES_PORT: String(await findFreePort()),
-        SESSION_SECRET: generateSecret(),
-        TWO_FACTOR_ENCRYPTION_KEY: generateEncryptionKey(),
         DOKODO_SKIP_BUILD: "1",
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const app: MainProcess = {
-      child: npm,
-      output: () => output,
-      stderr: () => stderr,
-      exited: new Promise((resolve) =>
-        npm.once("exit", (code) => resolve(code)),
-      ),
-    };
-    let output = "";
-    let stderr = "";
-    npm.stdout!.on("data", (chunk: Buffer) => (output += chunk));
-    npm.stderr!.on("data", (chunk: Buffer) => {
-      output += chunk;
-      stderr += chunk;
-    });
+      { command: ["npm", "start"], detached: true },
+    );
+    const npm = app.child;
 
     try {
       await waitForHealth(app, baseUrl);
@@ -334,7 +244,7 @@ describe("npm start", () => {
       // The sign-in attempt is recorded in the database after Ctrl-C, so a
       // database that stopped first would turn it into a 500.
       const result = await post.response;
-      expect(result.status, output).toBe(400);
+      expect(result.status, app.output()).toBe(400);
       expect(result.text).toContain("Email or password is incorrect.");
       expect(await app.exited).toBe(0);
     } finally {
@@ -342,8 +252,8 @@ describe("npm start", () => {
         process.kill(-npm.pid!, "SIGKILL");
       }
     }
-    expect(errorLogLines(output)).toEqual([]);
-    expect(output).toContain('"event":"server.stopped"');
+    expect(errorLogLines(app.output()), app.output()).toEqual([]);
+    expect(app.output()).toContain('"event":"server.stopped"');
     expect(await postgresProcessesFor(dataDir)).toEqual([]);
   }, 180_000);
 });
