@@ -13,24 +13,30 @@ export const CSRF_FIELD = "csrf";
  * Double-submit CSRF protection: a random token in a signed, HttpOnly cookie
  * and the same token, signed again, in each form's hidden `csrf` field. The
  * cookie lives as long as the browser session, so several open tabs share it.
+ *
+ * remix-utils 7 signs the token with one secret, so there is one instance
+ * per SESSION_SECRET, all on the same cookie (whose own signature accepts
+ * every listed secret). The first instance issues new tokens, and
+ * validation accepts a token signed with any listed secret, so forms and
+ * cookies from before a rotation keep working.
  */
-const csrf = singleton("csrf", () => {
+const csrfBySecret = singleton("csrfBySecret", () => {
   const env = getEnv();
   const secrets = env.SESSION_SECRET ?? [];
-  return new CSRF({
-    cookie: createCookie(
-      env.COOKIE_SECURE ? "__Host-dokodo_csrf" : "dokodo_csrf",
-      {
-        httpOnly: true,
-        sameSite: "lax",
-        secure: env.COOKIE_SECURE,
-        path: "/",
-        secrets,
-      },
-    ),
-    formDataKey: CSRF_FIELD,
-    secret: secrets[0],
-  });
+  const cookie = createCookie(
+    env.COOKIE_SECURE ? "__Host-dokodo_csrf" : "dokodo_csrf",
+    {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: env.COOKIE_SECURE,
+      path: "/",
+      secrets,
+    },
+  );
+  const signingSecrets = secrets.length > 0 ? secrets : [undefined];
+  return signingSecrets.map(
+    (secret) => new CSRF({ cookie, formDataKey: CSRF_FIELD, secret }),
+  );
 });
 
 /**
@@ -40,7 +46,7 @@ const csrf = singleton("csrf", () => {
 export function commitCsrfToken(
   request: Request,
 ): Promise<readonly [string, string | null]> {
-  return csrf.commitToken(request);
+  return csrfBySecret[0]!.commitToken(request);
 }
 
 /**
@@ -52,7 +58,7 @@ export async function validateCsrf(
   request: Request,
 ): Promise<void> {
   try {
-    await csrf.validate(formData, request.headers);
+    await validateWithAnySecret(formData, request.headers);
   } catch (error) {
     if (error instanceof CSRFError) {
       logger.warn(
@@ -66,6 +72,31 @@ export async function validateCsrf(
     }
     throw error;
   }
+}
+
+/**
+ * Validates with each secret's instance in turn. Only the cookie token's
+ * signature depends on the secret, so any other CSRFError is final, and
+ * when no secret verifies the signature the first instance's error is
+ * thrown.
+ */
+async function validateWithAnySecret(
+  formData: FormData,
+  headers: Headers,
+): Promise<void> {
+  let firstError: unknown;
+  for (const instance of csrfBySecret) {
+    try {
+      await instance.validate(formData, headers);
+      return;
+    } catch (error) {
+      const signatureFailed =
+        error instanceof CSRFError && error.code === "tampered_token_in_cookie";
+      if (!signatureFailed) throw error;
+      firstError ??= error;
+    }
+  }
+  throw firstError;
 }
 
 /**

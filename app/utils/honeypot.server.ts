@@ -9,27 +9,32 @@ import { singleton } from "./singleton.server";
 import { httpError } from "./http-error.server";
 
 /**
- * The honeypot on the public forms (sign-in, registration). Its timestamp
- * field is encrypted with a key derived from the first SESSION_SECRET, so
- * forms rendered before a restart still validate after it.
+ * The honeypot on the public forms (sign-in, registration), one per
+ * SESSION_SECRET. Each encrypts the timestamp field with a key derived from
+ * its secret, so forms rendered before a restart still validate after it.
+ * The first issues new forms, and a form encrypted with any listed secret
+ * validates, so forms from before a rotation keep working.
  */
-const honeypot = singleton("honeypot", () => {
-  const secret = getEnv().SESSION_SECRET?.[0];
-  if (!secret) {
+const honeypots = singleton("honeypots", () => {
+  const secrets = getEnv().SESSION_SECRET ?? [];
+  if (secrets.length === 0) {
     throw new Error(
       "SESSION_SECRET was not resolved before the honeypot was used.",
     );
   }
-  return new Honeypot({
-    encryptionSeed: createHmac("sha256", secret)
-      .update("dokodo honeypot")
-      .digest("base64"),
-  });
+  return secrets.map(
+    (secret) =>
+      new Honeypot({
+        encryptionSeed: createHmac("sha256", secret)
+          .update("dokodo honeypot")
+          .digest("base64"),
+      }),
+  );
 });
 
 /** Returns the field names and encrypted timestamp for `<HoneypotFields>`. */
 export function getHoneypotInputProps(): HoneypotInputProps {
-  return honeypot.getInputProps();
+  return honeypots[0]!.getInputProps();
 }
 
 /**
@@ -41,7 +46,7 @@ export function getHoneypotInputProps(): HoneypotInputProps {
  */
 export function checkHoneypot(formData: FormData, request: Request): void {
   try {
-    honeypot.check(formData);
+    checkWithAnySecret(formData);
   } catch (error) {
     if (error instanceof SpamError) {
       logger.warn(
@@ -59,4 +64,33 @@ export function checkHoneypot(formData: FormData, request: Request): void {
     }
     throw error;
   }
+}
+
+/**
+ * Checks the form with each secret's honeypot in turn and returns at the
+ * first that accepts it. Otherwise throws the first honeypot's SpamError.
+ * remix-utils 7 decrypts the timestamp with crypto-js, which throws a plain
+ * "Malformed UTF-8 data" Error for some values encrypted with another key
+ * or forged. That counts as an invalid timestamp, not a server error.
+ */
+function checkWithAnySecret(formData: FormData): void {
+  let firstError: SpamError | undefined;
+  for (const honeypot of honeypots) {
+    try {
+      honeypot.check(formData);
+      return;
+    } catch (error) {
+      if (error instanceof SpamError) {
+        firstError ??= error;
+      } else if (
+        error instanceof Error &&
+        error.message === "Malformed UTF-8 data"
+      ) {
+        firstError ??= new SpamError("Invalid honeypot valid from input");
+      } else {
+        throw error;
+      }
+    }
+  }
+  throw firstError;
 }

@@ -10,9 +10,11 @@ import {
   STRONG_PASSWORD,
   TestClient,
 } from "../support/client";
+import { findFreePort, startApp, stopApp } from "../support/app-process";
+import { createTestDatabase } from "../support/database";
 import { createItemViaForm } from "../support/inventory";
 import type { TestServer } from "../support/server";
-import { startTestServer } from "../support/server";
+import { generateSecret, startTestServer } from "../support/server";
 
 let server: TestServer;
 let victim: TestClient;
@@ -315,16 +317,14 @@ describe("CSRF token", () => {
   });
 });
 
-describe("honeypot", () => {
-  async function honeypotFields(client: TestClient, page: string) {
-    const { body } = await client.get(page);
-    const validFrom = body.match(
-      /name="from__confirm"[^>]*value="([^"]+)"/,
-    )?.[1];
-    if (!validFrom) throw new Error(`No honeypot timestamp on ${page}`);
-    return { validFrom, body };
-  }
+async function honeypotFields(client: TestClient, page: string) {
+  const { body } = await client.get(page);
+  const validFrom = body.match(/name="from__confirm"[^>]*value="([^"]+)"/)?.[1];
+  if (!validFrom) throw new Error(`No honeypot timestamp on ${page}`);
+  return { validFrom, body };
+}
 
+describe("honeypot", () => {
   it("renders hidden fields on public forms", async () => {
     for (const page of ["/login", "/register"]) {
       const { body } = await honeypotFields(
@@ -402,4 +402,83 @@ describe("honeypot", () => {
       await prisma.user.count({ where: { email: "human@example.com" } }),
     ).toBe(1);
   });
+});
+
+describe("SESSION_SECRET rotation", () => {
+  it("accepts forms of a listed old secret", async () => {
+    const databaseUrl = await createTestDatabase();
+    const oldSecret = generateSecret();
+    const newSecret = generateSecret();
+    const port = await findFreePort();
+    const client = new TestClient(`http://127.0.0.1:${port}`);
+    const registration = (email: string, validFrom: string) => ({
+      name: "Rotation",
+      email,
+      password: STRONG_PASSWORD,
+      name__confirm: "",
+      from__confirm: validFrom,
+    });
+
+    // A form rendered before the restart, signed with the old secret.
+    const before = await startApp(
+      { DATABASE_URL: databaseUrl, SESSION_SECRET: oldSecret },
+      port,
+    );
+    let validFrom: string;
+    let csrf: string;
+    try {
+      validFrom = (await honeypotFields(client, "/register")).validFrom;
+      csrf = await client.fetchCsrfToken("/register");
+    } finally {
+      expect(await stopApp(before)).toBe(0);
+    }
+
+    const rotated = await startApp(
+      {
+        DATABASE_URL: databaseUrl,
+        SESSION_SECRET: `${newSecret},${oldSecret}`,
+      },
+      port,
+    );
+    try {
+      const response = await client.postForm(
+        "/register",
+        registration("rotated@example.com", validFrom),
+        { csrf },
+      );
+      expect(response.status, await response.clone().text()).toBe(302);
+      expect(response.headers.get("location")).toBe("/check-email");
+    } finally {
+      expect(await stopApp(rotated)).toBe(0);
+    }
+
+    // Once the old secret is dropped, its forms are rejected.
+    const dropped = await startApp(
+      { DATABASE_URL: databaseUrl, SESSION_SECRET: newSecret },
+      port,
+    );
+    try {
+      const response = await client.postForm(
+        "/register",
+        registration("dropped@example.com", validFrom),
+        { csrf },
+      );
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain(TOKEN_MESSAGE);
+
+      // A fresh CSRF token passes, and the old honeypot timestamp alone
+      // is rejected.
+      const fresh = new TestClient(`http://127.0.0.1:${port}`);
+      const honeypotOnly = await fresh.postForm(
+        "/register",
+        registration("honeypot@example.com", validFrom),
+      );
+      expect(honeypotOnly.status).toBe(400);
+      expect(await honeypotOnly.text()).toContain(
+        "This form looked automated and was not accepted. Reload the page and submit it again.",
+      );
+    } finally {
+      expect(await stopApp(dropped)).toBe(0);
+    }
+  }, 180_000);
 });
