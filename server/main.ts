@@ -203,9 +203,9 @@ async function main(): Promise<void> {
     await import("../app/modules/email/outbox.server");
   const { startSecurityPurge } =
     await import("../app/modules/security/purge.server");
-  const { throttlePool } =
+  const { endThrottlePool } =
     await import("../app/modules/security/throttle-pool.server");
-  cleanups.push(() => throttlePool.end());
+  cleanups.push(endThrottlePool);
   cleanups.push(() => prisma.$disconnect());
 
   const server: Server = createApp({ env, build }).listen(env.PORT, env.HOST);

@@ -2,7 +2,7 @@ import pg from "pg";
 
 import { getEnv } from "../../utils/env.server";
 import { logger } from "../../utils/logger.server";
-import { lazySingleton } from "../../utils/singleton.server";
+import { lazySingleton, singleton } from "../../utils/singleton.server";
 
 /** Connections the throttle may hold per app instance, besides Prisma's 10. */
 const THROTTLE_POOL_MAX = 5;
@@ -37,5 +37,32 @@ export const throttlePool = lazySingleton("throttlePool", () => {
       "an idle throttle database connection failed",
     );
   });
+  pool.on("connect", () => {
+    openConnections.count += 1;
+  });
+  pool.on("remove", () => {
+    openConnections.count -= 1;
+    if (openConnections.count > 0) return;
+    for (const resolve of openConnections.waiters.splice(0)) resolve();
+  });
   return pool;
 });
+
+/** Count of open throttle pool connections, and callbacks waiting until none is open. */
+const openConnections = singleton("throttlePoolConnections", () => ({
+  count: 0,
+  waiters: [] as (() => void)[],
+}));
+
+/**
+ * Ends the throttle pool and resolves once every connection has closed.
+ * pg-pool 3.14 resolves end() as soon as it has asked its idle clients to
+ * close, before their sockets have closed, and a database stopped in that
+ * gap terminates them with an error ("terminating connection due to
+ * administrator command").
+ */
+export async function endThrottlePool(): Promise<void> {
+  await throttlePool.end();
+  if (openConnections.count === 0) return;
+  await new Promise<void>((resolve) => openConnections.waiters.push(resolve));
+}
