@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 
 import type { ErrorRequestHandler, Request, Response } from "express";
 
+import { summarizeError } from "../app/utils/error-summary.server";
 import { escapeHtml } from "../app/utils/html";
 import { LogRateLimiter } from "../app/utils/log-rate-limit.server";
 import { logger } from "../app/utils/logger.server";
@@ -154,17 +155,6 @@ function sendError(
 const clientErrorLogLimit = new LogRateLimiter(20, 60_000);
 const databaseErrorLogLimit = new LogRateLimiter(20, 60_000);
 
-/** Returns only the message and code of an error, for log lines. */
-function errorSummary(error: unknown): { message: string; code?: unknown } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return code === undefined
-      ? { message: error.message }
-      : { message: error.message, code };
-  }
-  return { message: String(error) };
-}
-
 /**
  * Last resort for errors outside Remix's own error boundaries. Never sends
  * a stack trace. A client error (a 4xx status on the error) gets that
@@ -189,7 +179,7 @@ export const handleUnexpectedError: ErrorRequestHandler = (
         {
           event: "http.client_error",
           status: clientStatus,
-          err: errorSummary(error),
+          error: summarizeError(error),
           path: req.path,
           ...(dropped > 0 ? { suppressed: dropped } : {}),
         },
@@ -202,7 +192,7 @@ export const handleUnexpectedError: ErrorRequestHandler = (
       logger.error(
         {
           event: "http.database_unavailable",
-          err: errorSummary(error),
+          error: summarizeError(error),
           path: req.path,
           ...(dropped > 0 ? { suppressed: dropped } : {}),
         },

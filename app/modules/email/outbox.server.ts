@@ -6,6 +6,7 @@ import { settleBackgroundTasks } from "~/utils/background.server";
 import type { Prisma } from "~/utils/db.server";
 import { prisma } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
+import { requestStorage } from "~/utils/request-store.server";
 import { singleton } from "~/utils/singleton.server";
 
 import type { OutgoingEmail } from "./transport.server";
@@ -265,9 +266,15 @@ const workerState = singleton<WorkerState>("emailWorker", () => ({
   wake: null,
 }));
 
-/** Asks a running worker to drain now instead of at its next poll. */
+/**
+ * Asks a running worker to drain now instead of at its next poll. Requests
+ * call it, so the drain runs outside the request's log context: otherwise
+ * its log lines, and those of every drain its timers start, would carry
+ * that request's ID.
+ */
 export function wakeEmailWorker(): void {
-  workerState.wake?.();
+  const wake = workerState.wake;
+  if (wake) requestStorage.exit(wake);
 }
 
 /**

@@ -1,7 +1,9 @@
 import pg from "pg";
 
 import { getEnv } from "../../utils/env.server";
+import { summarizeError } from "../../utils/error-summary.server";
 import { logger } from "../../utils/logger.server";
+import { requestStorage } from "../../utils/request-store.server";
 import { lazySingleton, singleton } from "../../utils/singleton.server";
 
 /** Connections the throttle may hold per app instance, besides Prisma's 10. */
@@ -31,11 +33,16 @@ export const throttlePool = lazySingleton("throttlePool", () => {
   });
   // An idle connection that breaks emits "error"; unhandled, it would end
   // the process. The pool drops that connection and opens a new one later.
+  // The error carries the pg client (with the backend's cancel key), so only
+  // its message and code are logged. A connection opened during a request
+  // would log that request's ID, so the line is written outside its context.
   pool.on("error", (error) => {
-    logger.error(
-      { event: "throttle.pool_error", err: error },
-      "an idle throttle database connection failed",
-    );
+    requestStorage.exit(() => {
+      logger.error(
+        { event: "throttle.pool_error", error: summarizeError(error) },
+        "an idle throttle database connection failed",
+      );
+    });
   });
   pool.on("connect", () => {
     openConnections.count += 1;

@@ -1,0 +1,140 @@
+// Log lines of work that is not part of a request: they must carry no
+// request ID and no connection internals.
+import { Writable } from "node:stream";
+
+import pg from "pg";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startEmailWorker } from "~/modules/email/outbox.server";
+import { requestStorage } from "~/utils/request-store.server";
+import { singleton } from "~/utils/singleton.server";
+
+import { TestClient, STRONG_PASSWORD } from "../support/client";
+import type { TestServer } from "../support/server";
+import { startTestServer } from "../support/server";
+
+let server: TestServer;
+let logLines: string[];
+
+/**
+ * Installs the process-wide logger as a pino logger that keeps its lines
+ * in memory and, like app/utils/logger.server.ts, adds the request ID of
+ * the current request context to each line.
+ */
+function captureLogsWithRequestIds(): string[] {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  singleton("logger", () =>
+    pino(
+      {
+        level: "info",
+        mixin() {
+          const store = requestStorage.getStore();
+          return store ? { requestId: store.requestId } : {};
+        },
+      },
+      stream,
+    ),
+  );
+  return lines;
+}
+
+function parsedLines(): Record<string, unknown>[] {
+  return logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Waits up to 10 s for a log line with `event`, and returns it. */
+async function waitForEvent(event: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const line = parsedLines().find((entry) => entry.event === event);
+    if (line) return line;
+    if (Date.now() > deadline) {
+      throw new Error(`No "${event}" line within 10 s:\n${logLines.join("")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  logLines = captureLogsWithRequestIds();
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe("throttle pool error", () => {
+  it("logs only message and code", async () => {
+    // The request opens a throttle connection inside its log context.
+    const page = await fetch(new URL("/login", server.baseUrl));
+    await page.arrayBuffer();
+    expect(page.status).toBe(200);
+
+    const admin = new pg.Client({ connectionString: server.databaseUrl });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND query LIKE '%ThrottleCounter%'`,
+      );
+      expect(rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+
+    const line = await waitForEvent("throttle.pool_error");
+    expect(line.level).toBe(50);
+    expect(line.error).toEqual({
+      message: "terminating connection due to administrator command",
+      code: "57P01",
+    });
+    expect(line).not.toHaveProperty("requestId");
+    const raw = logLines.find((text) => text.includes("throttle.pool_error"));
+    expect(raw).not.toContain("secretKey");
+    expect(raw).not.toContain("processID");
+  });
+});
+
+describe("email worker", () => {
+  it("logs a request's wake-up without its ID", async () => {
+    const stopWorker = startEmailWorker();
+    try {
+      // The first drain, which purges, runs outside any request. A wake-up
+      // during it would only schedule the next drain from its context.
+      await waitForEvent("email.purged");
+
+      const client = new TestClient(server.baseUrl);
+      const response = await client.postForm("/register", {
+        name: "Context",
+        email: "context@example.com",
+        password: STRONG_PASSWORD,
+      });
+      expect(response.status).toBe(302);
+      const requestId = response.headers.get("x-request-id");
+
+      const request = parsedLines().find(
+        (entry) =>
+          entry.event === "http.request" &&
+          entry.method === "POST" &&
+          entry.path === "/register",
+      );
+      expect(request?.requestId).toBe(requestId);
+
+      const sent = await waitForEvent("email.logged");
+      expect(sent).not.toHaveProperty("requestId");
+      const drained = await waitForEvent("email.drained");
+      expect(drained).not.toHaveProperty("requestId");
+    } finally {
+      await stopWorker();
+    }
+  });
+});
