@@ -228,10 +228,17 @@ export async function createDatabaseIfMissing(url: string): Promise<void> {
 export async function checkDatabaseConnection(
   databaseUrl: string,
 ): Promise<void> {
-  const client = new pg.Client({
-    connectionString: databaseUrl,
-    connectionTimeoutMillis: DATABASE_CHECK_TIMEOUT_MS,
-  });
+  let client: pg.Client;
+  try {
+    // The constructor reads the files that sslrootcert, sslcert and sslkey
+    // name, so it throws when one is missing.
+    client = new pg.Client({
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: DATABASE_CHECK_TIMEOUT_MS,
+    });
+  } catch (error) {
+    throw describeDatabaseConnectError(error, databaseUrl);
+  }
   // A connection that breaks after connect() emits "error"; without a
   // listener that would end the process.
   client.on("error", () => {});

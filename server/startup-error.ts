@@ -70,6 +70,13 @@ export function describeDatabaseConnectError(
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   const options = { cause: error };
+  const path = (error as { path?: unknown } | null)?.path;
+  if ((code === "ENOENT" || code === "EACCES") && typeof path === "string") {
+    return new StartupError(
+      `Cannot read ${path}, which DATABASE_URL names in sslrootcert, sslcert or sslkey (${code}); correct the path or the file's permissions.`,
+      options,
+    );
+  }
   switch (code) {
     case "ECONNREFUSED":
     case "ECONNRESET":

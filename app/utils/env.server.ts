@@ -308,7 +308,7 @@ const envSchema = z
     } else {
       const sslMode = new URL(env.DATABASE_URL).searchParams.get("sslmode");
       if (!sslMode || !TLS_SSL_MODES.has(sslMode)) {
-        require("DATABASE_URL", "must require TLS in production; add ?sslmode=require (or verify-ca, verify-full)");
+        require("DATABASE_URL", "must require TLS in production; add ?sslmode=verify-full (node-postgres verifies the certificate and host name for require and verify-ca too, so a server whose certificate comes from a private CA also needs &sslrootcert=/path/to/ca.crt)");
       }
     }
     if (!env.SMTP_URL) {

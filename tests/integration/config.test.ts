@@ -82,7 +82,7 @@ describe("parseEnv", () => {
       ),
       "COOKIE_SECURE: must be true in production so cookies are only sent over HTTPS",
       "APP_ORIGIN: must use https:// in production",
-      "DATABASE_URL: must require TLS in production; add ?sslmode=require (or verify-ca, verify-full)",
+      "DATABASE_URL: must require TLS in production; add ?sslmode=verify-full (node-postgres verifies the certificate and host name for require and verify-ca too, so a server whose certificate comes from a private CA also needs &sslrootcert=/path/to/ca.crt)",
       "SMTP_URL: is required in production; without it emails, reset links included, are only written to the log",
     ]);
   });
