@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   beginSignInAttempt,
   unlockAccount,
+  unlockAddress,
 } from "~/modules/security/lockout.server";
 import { prisma } from "~/utils/db.server";
 import type { RequestInfo } from "~/utils/request-context.server";
@@ -413,6 +414,99 @@ describe("unlock", SLOW, () => {
     );
     expect(usage?.code).toBe(2);
     expect(usage?.stderr).toContain("Usage: npm run unlock -- <email>");
+  });
+
+  it("lifts an address block from the command line", async () => {
+    const address = "203.0.113.7";
+    for (const email of [
+      "b1@example.com",
+      "b2@example.com",
+      "b3@example.com",
+    ]) {
+      const { response } = await signIn(email, WRONG_PASSWORD, address);
+      expect(response.status).toBe(400);
+    }
+    const blocked = await signIn("b1@example.com", WRONG_PASSWORD, address);
+    expect(blocked.response.status).toBe(429);
+    const env = { ...process.env, DATABASE_URL: server.databaseUrl };
+
+    const first = await run("npm", ["run", "-s", "unlock", "--", address], {
+      env,
+    });
+    expect(first.stdout).toMatch(
+      /^Unblocked 203\.0\.113\.7: lifted the sign-in block that ran until \S+ and cleared its failed sign-ins \(3 emails failed on in the current window\)\.$/m,
+    );
+    expect(
+      await prisma.signInIpBlock.findUnique({ where: { ip: address } }),
+    ).toBeNull();
+    const after = await signIn("b1@example.com", WRONG_PASSWORD, address);
+    expect(after.response.status).toBe(400);
+    expect(after.body).toContain(INCORRECT);
+
+    const audits = await prisma.auditLog.findMany({
+      where: { action: "SIGN_IN_ADDRESS_UNLOCKED", targetId: address },
+    });
+    expect(audits).toHaveLength(1);
+    expect(audits[0]!.actorId).toBeNull();
+    expect(audits[0]!.targetType).toBe("ClientAddress");
+    expect(audits[0]!.userAgent).toBe("npm run unlock");
+    expect(audits[0]!.oldValues).toMatchObject({ failedEmails: 3 });
+
+    // The failed sign-in above started a new window without a block.
+    const second = await run("npm", ["run", "-s", "unlock", "--", address], {
+      env,
+    });
+    expect(second.stdout).toContain(
+      "203.0.113.7 was not blocked; cleared its failed sign-ins (1 email failed on in the current window).",
+    );
+    const third = await run("npm", ["run", "-s", "unlock", "--", address], {
+      env,
+    });
+    expect(third.stdout).toContain(
+      "203.0.113.7 has no failed sign-ins on record; nothing changed.",
+    );
+
+    const invalid = await run(
+      "npm",
+      ["run", "-s", "unlock", "--", "not-an-address"],
+      { env },
+    ).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(invalid?.code).toBe(2);
+    expect(invalid?.stderr).toContain(
+      '"not-an-address" is neither an email address nor an IP address.',
+    );
+  });
+
+  it("lifts the /64 block of an IPv6 address", async () => {
+    const blockedUntil = new Date(Date.now() + 600_000);
+    const block = {
+      ip: "2001:db8:1:2::/64",
+      windowEndsAt: blockedUntil,
+      emailHashes: [emailHash("v6@example.com")],
+      blockedUntil,
+    };
+    const actor = { actorId: null, info: requestInfo() };
+
+    await prisma.signInIpBlock.create({ data: block });
+    expect(await unlockAddress("2001:db8:1:2::abcd", actor)).toEqual({
+      addressKey: "2001:db8:1:2::/64",
+      found: true,
+      wasBlocked: true,
+      blockedUntil,
+      failedEmails: 1,
+    });
+
+    // The prefix as an operator may type it, not in canonical form.
+    await prisma.signInIpBlock.create({ data: block });
+    const byPrefix = await unlockAddress("2001:0db8:0001:0002::/64", actor);
+    expect(byPrefix.addressKey).toBe("2001:db8:1:2::/64");
+    expect(byPrefix.wasBlocked).toBe(true);
+    expect(
+      await prisma.signInIpBlock.findUnique({ where: { ip: block.ip } }),
+    ).toBeNull();
   });
 });
 

@@ -5,7 +5,12 @@ import type { Env } from "../../utils/env.server";
 import { getEnv } from "../../utils/env.server";
 import { logger } from "../../utils/logger.server";
 import type { RequestInfo } from "../../utils/request-context.server";
-import { emailHashForLog, hashEmail, normalizeEmail } from "./keys.server";
+import {
+  clientAddressKey,
+  emailHashForLog,
+  hashEmail,
+  normalizeEmail,
+} from "./keys.server";
 import { DATABASE_NOW as NOW } from "./throttle.server";
 
 /**
@@ -381,6 +386,81 @@ export async function unlockAccount(
         actor.info,
       );
     }
+  }
+  return result;
+}
+
+/** The address block that unlockAddress() found and cleared. */
+export type AddressUnlockResult = {
+  /** The throttle key the block is stored under: the IPv4 address or IPv6 /64 prefix. */
+  addressKey: string;
+  /** The address had failed sign-ins on record in a window. */
+  found: boolean;
+  /** A block was in force and has been lifted. */
+  wasBlocked: boolean;
+  /** The block's end as it was stored, even when already past. */
+  blockedUntil: Date | null;
+  /** Distinct emails the address failed on in the window still running. */
+  failedEmails: number;
+};
+
+/**
+ * Clears the sign-in record of a client address, lifting its block and
+ * the list of emails it failed on, in one statement. `address` is an IP
+ * address, or an IPv6 /64 prefix as log lines show it, and is stored under
+ * its clientAddressKey(). A lifted block is audited as
+ * SIGN_IN_ADDRESS_UNLOCKED with `actorId` (null for the command line).
+ */
+export async function unlockAddress(
+  address: string,
+  actor: { actorId: string | null; info: RequestInfo },
+): Promise<AddressUnlockResult> {
+  const trimmed = address.trim();
+  const prefix = /^(.+)\/64$/.exec(trimmed);
+  const addressKey = clientAddressKey(prefix ? prefix[1] : trimmed);
+  const rows = await prisma.$queryRaw<
+    {
+      blockedUntil: Date | null;
+      failedEmails: number;
+      wasBlocked: boolean;
+    }[]
+  >`
+    DELETE FROM "SignInIpBlock" WHERE "ip" = ${addressKey}
+    RETURNING "blockedUntil",
+      CASE WHEN "windowEndsAt" > ${NOW}
+        THEN cardinality("emailHashes") ELSE 0 END AS "failedEmails",
+      COALESCE("blockedUntil" > ${NOW}, false) AS "wasBlocked"`;
+  const row = rows[0];
+  const result: AddressUnlockResult = {
+    addressKey,
+    found: row !== undefined,
+    wasBlocked: row?.wasBlocked ?? false,
+    blockedUntil: row?.blockedUntil ?? null,
+    failedEmails: row?.failedEmails ?? 0,
+  };
+
+  if (result.wasBlocked) {
+    logger.info(
+      {
+        event: "sign_in.address_unlocked",
+        ip: addressKey,
+        actorId: actor.actorId,
+      },
+      "sign-in block of a client address lifted",
+    );
+    await recordAuditEvent(
+      {
+        action: "SIGN_IN_ADDRESS_UNLOCKED",
+        actorId: actor.actorId,
+        targetType: "ClientAddress",
+        targetId: addressKey,
+        oldValues: {
+          blockedUntil: result.blockedUntil?.toISOString() ?? null,
+          failedEmails: result.failedEmails,
+        },
+      },
+      actor.info,
+    );
   }
   return result;
 }
