@@ -121,6 +121,40 @@ const httpOrigin = z.string().transform((value, context) => {
   return origin;
 });
 
+/**
+ * The public origin of the site: an http:// or https:// URL without a
+ * path. A value without "scheme://", such as localhost:4100, gets a
+ * message about the scheme, because the URL parser reads "localhost:" as
+ * the scheme and "4100" as the path.
+ */
+const appOrigin = z.string().superRefine((value, context) => {
+  const fail = (message: string) =>
+    context.addIssue({ code: z.ZodIssueCode.custom, message });
+  const text = value.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    fail(
+      `must start with http:// or https://; for "${text}" use http://${text} (or https:// behind TLS)`,
+    );
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    fail("must be an absolute URL such as https://dokodo.example.com");
+    return;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail(
+      `must use http:// or https://, not ${url.protocol}//, such as https://dokodo.example.com`,
+    );
+  } else if (url.pathname !== "/") {
+    fail(
+      "must be an origin without a path, such as https://dokodo.example.com",
+    );
+  }
+});
+
 /** Splits a comma-separated origin list and ignores empty entries. */
 const originList = z.string().transform((value, context) => {
   const origins: string[] = [];
@@ -235,14 +269,7 @@ const envSchema = z
       .default("development"),
     HOST: z.string().min(1, "must not be empty").default("0.0.0.0"),
     PORT: integerString(0, 65535).default("3000"),
-    APP_ORIGIN: z
-      .string()
-      .url("must be an absolute URL such as https://dokodo.example.com")
-      .refine((value) => new URL(value).pathname === "/", {
-        message:
-          "must be an origin without a path, such as https://dokodo.example.com",
-      })
-      .optional(),
+    APP_ORIGIN: appOrigin.optional(),
     DATABASE_URL: postgresUrl.optional(),
     EMBEDDED_POSTGRES_DIR: z.string().min(1).default(".data/postgres"),
     EMBEDDED_POSTGRES_PORT: integerString(1, 65535).default("5433"),
@@ -273,6 +300,17 @@ const envSchema = z
     EMAIL_FROM: emailFrom.optional(),
   })
   .superRefine((env, context) => {
+    // The default APP_ORIGIN names PORT, and with port 0 (any free port) it
+    // would name port 0, so the Origin check would reject every form. Test
+    // servers listen on port 0 and set APP_ORIGIN once the port is known.
+    if (env.PORT === 0 && !env.APP_ORIGIN && env.NODE_ENV !== "test") {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["PORT"],
+        message:
+          "0 (any free port) needs APP_ORIGIN, because the default origin http://localhost:$PORT would name port 0 and every form would be rejected; set a fixed PORT, or set APP_ORIGIN to the address clients use",
+      });
+    }
     if (env.NODE_ENV !== "production") return;
     const require = (path: string, message: string) =>
       context.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });

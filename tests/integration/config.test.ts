@@ -141,6 +141,55 @@ describe("parseEnv", () => {
   });
 });
 
+describe("APP_ORIGIN", () => {
+  it.each([
+    [
+      "ftp://dokodo.example.com",
+      "APP_ORIGIN: must use http:// or https://, not ftp://, such as https://dokodo.example.com",
+    ],
+    [
+      "localhost:4100",
+      'APP_ORIGIN: must start with http:// or https://; for "localhost:4100" use http://localhost:4100 (or https:// behind TLS)',
+    ],
+    [
+      "http://localhost:4100/app",
+      "APP_ORIGIN: must be an origin without a path, such as https://dokodo.example.com",
+    ],
+    [
+      "http://",
+      "APP_ORIGIN: must be an absolute URL such as https://dokodo.example.com",
+    ],
+  ])("rejects %s", (origin, problem) => {
+    expect(problemsOf({ APP_ORIGIN: origin })).toEqual([problem]);
+  });
+
+  it.each([
+    ["http://localhost:4100", "http://localhost:4100"],
+    ["https://dokodo.example.com/", "https://dokodo.example.com"],
+    [" HTTP://Dokodo.Example.com:8443 ", "http://dokodo.example.com:8443"],
+  ])("accepts %s", (origin, expected) => {
+    expect(parseEnv({ APP_ORIGIN: origin }).APP_ORIGIN).toBe(expected);
+  });
+});
+
+describe("PORT=0", () => {
+  it("is rejected without APP_ORIGIN", () => {
+    expect(problemsOf({ PORT: "0" })).toEqual([
+      "PORT: 0 (any free port) needs APP_ORIGIN, because the default origin http://localhost:$PORT would name port 0 and every form would be rejected; set a fixed PORT, or set APP_ORIGIN to the address clients use",
+    ]);
+  });
+
+  it("is accepted with APP_ORIGIN", () => {
+    const env = parseEnv({ PORT: "0", APP_ORIGIN: "http://localhost:8080" });
+    expect(env.PORT).toBe(0);
+    expect(env.APP_ORIGIN).toBe("http://localhost:8080");
+  });
+
+  it("is accepted for test servers", () => {
+    expect(problemsOf({ NODE_ENV: "test", PORT: "0" })).toEqual([]);
+  });
+});
+
 describe("server start-up", () => {
   it("exits naming a weak SESSION_SECRET", async () => {
     const failure = await run("node", ["--import", "tsx", "server/main.ts"], {
