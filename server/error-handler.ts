@@ -179,7 +179,7 @@ export const handleUnexpectedError: ErrorRequestHandler = (
         {
           event: "http.client_error",
           status: clientStatus,
-          error: summarizeError(error),
+          ...summarizeError(error),
           path: req.path,
           ...(dropped > 0 ? { suppressed: dropped } : {}),
         },
@@ -192,7 +192,7 @@ export const handleUnexpectedError: ErrorRequestHandler = (
       logger.error(
         {
           event: "http.database_unavailable",
-          error: summarizeError(error),
+          ...summarizeError(error),
           path: req.path,
           ...(dropped > 0 ? { suppressed: dropped } : {}),
         },

@@ -1,49 +1,17 @@
 // Log lines of work that is not part of a request: they must carry no
 // request ID and no connection internals.
-import { Writable } from "node:stream";
-
 import pg from "pg";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startEmailWorker } from "~/modules/email/outbox.server";
-import { requestStorage } from "~/utils/request-store.server";
-import { singleton } from "~/utils/singleton.server";
 
-import { TestClient, STRONG_PASSWORD } from "../support/client";
+import { STRONG_PASSWORD, TestClient } from "../support/client";
+import { captureLogs } from "../support/logs";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 
 let server: TestServer;
 let logLines: string[];
-
-/**
- * Installs the process-wide logger as a pino logger that keeps its lines
- * in memory and, like app/utils/logger.server.ts, adds the request ID of
- * the current request context to each line.
- */
-function captureLogsWithRequestIds(): string[] {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString("utf8"));
-      callback();
-    },
-  });
-  singleton("logger", () =>
-    pino(
-      {
-        level: "info",
-        mixin() {
-          const store = requestStorage.getStore();
-          return store ? { requestId: store.requestId } : {};
-        },
-      },
-      stream,
-    ),
-  );
-  return lines;
-}
 
 function parsedLines(): Record<string, unknown>[] {
   return logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -63,7 +31,7 @@ async function waitForEvent(event: string): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  logLines = captureLogsWithRequestIds();
+  logLines = captureLogs({ requestIds: true });
   server = await startTestServer();
 });
 
@@ -93,10 +61,11 @@ describe("throttle pool error", () => {
 
     const line = await waitForEvent("throttle.pool_error");
     expect(line.level).toBe(50);
-    expect(line.error).toEqual({
-      message: "terminating connection due to administrator command",
-      code: "57P01",
-    });
+    expect(line.errorMessage).toBe(
+      "terminating connection due to administrator command",
+    );
+    expect(line.errorCode).toBe("57P01");
+    expect(line).not.toHaveProperty("err");
     expect(line).not.toHaveProperty("requestId");
     const raw = logLines.find((text) => text.includes("throttle.pool_error"));
     expect(raw).not.toContain("secretKey");

@@ -39,7 +39,7 @@ export const throttlePool = lazySingleton("throttlePool", () => {
   pool.on("error", (error) => {
     requestStorage.exit(() => {
       logger.error(
-        { event: "throttle.pool_error", error: summarizeError(error) },
+        { event: "throttle.pool_error", ...summarizeError(error) },
         "an idle throttle database connection failed",
       );
     });
