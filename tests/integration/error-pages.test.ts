@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("error page when the database is down", () => {
-  it("answers 503 with Retry-After and no details", async () => {
+  it("returns 503 with Retry-After and no details", async () => {
     // The request throttle queries the database first, and with a signed
     // session cookie the root loader would too. The module reads the
     // configuration on import, so it loads after start-up.
@@ -52,7 +52,7 @@ describe("error page when the database is down", () => {
     expect(body).not.toContain(process.cwd());
   });
 
-  it("answers API requests with JSON 503", async () => {
+  it("returns JSON 503 for API requests", async () => {
     const response = await fetch(
       new URL("/api/v1/no-such-endpoint", server.baseUrl),
       { headers: { "x-forwarded-proto": "https" } },

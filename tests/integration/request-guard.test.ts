@@ -105,7 +105,7 @@ describe("page request guard", () => {
   });
 
   it.each(["/%", "/items/%E0%A4%A", "/%ZZ"])(
-    "answers the malformed address %s with 400",
+    "rejects the malformed address %s with 400",
     async (path) => {
       const response = await client.request(path);
       expect(response.status).toBe(400);
@@ -132,7 +132,7 @@ describe("page request guard", () => {
     },
   );
 
-  it("answers a malformed API address with JSON 400", async () => {
+  it("rejects a malformed API address with JSON 400", async () => {
     const response = await client.request("/api/v1/%");
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
