@@ -8,6 +8,7 @@ import { registerAccount } from "../support/client";
 import {
   confirmImport,
   exportCsv,
+  fetchProblems,
   importCsv,
   parseCsv,
   uploadCsv,
@@ -389,6 +390,42 @@ describe("CSV export", () => {
       orderBy: { name: "asc" },
     });
     expect(names.map((item) => item.name)).toEqual(["Atlas", "Desk globe"]);
+  });
+});
+
+describe("names that do not round-trip", () => {
+  it("reports a stored tag with a comma", async () => {
+    const source = await newAccount("comma-tag-a@example.com");
+    const target = await newAccount("comma-tag-b@example.com");
+    await importCsv(
+      source.client,
+      "HB.import_ref,HB.location,HB.name,HB.tags\nr1,Hall,Chair,Outdoor\n",
+    );
+    // Imports before this check could store such a tag name.
+    await prisma.tag.updateMany({
+      where: { householdId: source.householdId },
+      data: { name: "Red, Blue", nameKey: "red, blue" },
+    });
+
+    const exported = (await exportCsv(source.client)).body;
+    expect(parseCsv(exported)[1]!.slice(0, 6)).toEqual([
+      "r1",
+      "Hall",
+      "Chair",
+      "",
+      "1",
+      "Red, Blue",
+    ]);
+    const jobId = await uploadCsv(target.client, exported);
+    expect(await fetchProblems(target.client, jobId)).toEqual([
+      {
+        row: 2,
+        column: "HB.tags",
+        value: "Red, Blue",
+        problem:
+          "The tag “Red, Blue” contains a comma, and tag names cannot contain commas. Separate tags in HB.tags with “;”, such as “Red; Blue”, or rename the tag.",
+      },
+    ]);
   });
 });
 

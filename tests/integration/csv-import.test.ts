@@ -632,3 +632,48 @@ describe("import access", () => {
     expect(await prisma.importJob.count({ where: { id: jobId } })).toBe(0);
   });
 });
+
+describe("location and tag cells", () => {
+  it("reports paths without names and tags with commas", async () => {
+    const { client, householdId } = await newAccount("cells@example.com");
+    const jobId = await uploadCsv(
+      client,
+      [
+        "HB.location,HB.name,HB.tags",
+        "///,Saw,",
+        '" / / ",Drill,',
+        ',Umbrella,"Red, Blue;Outdoor"',
+        ",Torch,Outdoor",
+      ].join("\n"),
+    );
+    const locationMessage =
+      "HB.location contains no location name. Enter the item's location path, such as “Home / Garage”, or leave the cell empty for an item without a location.";
+    expect(await fetchProblems(client, jobId)).toEqual([
+      { row: 2, column: "HB.location", value: "///", problem: locationMessage },
+      {
+        row: 3,
+        column: "HB.location",
+        value: " / / ",
+        problem: locationMessage,
+      },
+      {
+        row: 4,
+        column: "HB.tags",
+        value: "Red, Blue;Outdoor",
+        problem:
+          "The tag “Red, Blue” contains a comma, and tag names cannot contain commas. Separate tags in HB.tags with “;”, such as “Red; Blue”, or rename the tag.",
+      },
+    ]);
+    const response = await confirmImport(client, jobId, {
+      skipRowsWithErrors: true,
+    });
+    expect(response.status).toBe(302);
+    const items = await prisma.item.findMany({
+      where: { householdId },
+      include: { tags: { include: { tag: true } } },
+    });
+    expect(items.map((item) => item.name)).toEqual(["Torch"]);
+    expect(items[0]!.locationId).toBeNull();
+    expect(items[0]!.tags.map((link) => link.tag.name)).toEqual(["Outdoor"]);
+  });
+});

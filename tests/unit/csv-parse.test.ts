@@ -359,6 +359,60 @@ describe("parseImportCsv cells", () => {
     expect([...parsed.customFields]).toEqual([["Colour", null]]);
   });
 
+  it.each(["///", " / / ", "/"])(
+    "reports location %j without names",
+    (cell) => {
+      const file = parseOk(`HB.name,HB.location\nLamp,"${cell}"\n`);
+      expect(file.problems).toEqual([
+        {
+          row: 2,
+          column: "HB.location",
+          value: cell,
+          message:
+            "HB.location contains no location name. Enter the item's location path, such as “Home / Garage”, or leave the cell empty for an item without a location.",
+        },
+      ]);
+    },
+  );
+
+  it.each(["", "   "])("reads location %j as no location", (cell) => {
+    const file = parseOk(`HB.name,HB.location\nLamp,"${cell}"\n`);
+    expect(file.problems).toEqual([]);
+    expect(onlyRow(file).locationPath).toEqual([]);
+  });
+
+  it("reports tags with commas", () => {
+    const file = parseOk(
+      [
+        "HB.name,HB.location,HB.tags",
+        'Chair,Hall,"Red, Blue;Outdoor"',
+        'Table,Hall,"Outdoor; Red,Blue"',
+        "Bench,Hall,Red;Blue",
+      ].join("\n"),
+    );
+    const message = (tag: string) =>
+      `The tag “${tag}” contains a comma, and tag names cannot contain commas. Separate tags in HB.tags with “;”, such as “Red; Blue”, or rename the tag.`;
+    expect(file.problems).toEqual([
+      {
+        row: 2,
+        column: "HB.tags",
+        value: "Red, Blue;Outdoor",
+        message: message("Red, Blue"),
+      },
+      {
+        row: 3,
+        column: "HB.tags",
+        value: "Outdoor; Red,Blue",
+        message: message("Red,Blue"),
+      },
+    ]);
+    expect(file.rows.map((row) => row.tags)).toEqual([
+      undefined,
+      undefined,
+      ["Red", "Blue"],
+    ]);
+  });
+
   it("removes the formula guard", () => {
     const parsed = onlyRow(
       parseOk("HB.name,HB.location,HB.notes\n'=SUM(A1),Hall,'-5 degrees\n"),

@@ -156,8 +156,12 @@ function toRecord(
     .sort((a, b) => compareCodeUnits(a.nameKey, b.nameKey))
     .map((tag) => tag.name);
   const fields = new Map(item.fields.map((field) => [field.name, field.value]));
-  // NOTE: a location name containing "/" or a tag name containing ";" is
-  // exported as is and splits into several names when imported again.
+  // NOTE: names are exported as stored. Imported again, a location name
+  // that contains "/" splits into several levels, a tag name that contains
+  // ";" splits into several tags, and a tag name that contains "," is
+  // reported as a problem. Import never stores such names, so only names
+  // saved through the forms, or imported before import rejected ",", are
+  // affected.
   const text = [
     item.importRef ?? item.id,
     item.locationId ? (context.locationPaths.get(item.locationId) ?? "") : "",

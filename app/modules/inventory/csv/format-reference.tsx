@@ -91,7 +91,7 @@ export function ImportFormatReference() {
               <code>HB.location</code> (required)
             </td>
             <td>
-              {`A location path such as “Home / Garage / Shelf 2”, split on “/”, up to ${LOCATION_PATH_MAX_DEPTH} levels. Names are matched ignoring case and missing locations are created. An empty cell means no location.`}
+              {`A location path such as “Home / Garage / Shelf 2”, split on “/”, up to ${LOCATION_PATH_MAX_DEPTH} levels. Names are matched ignoring case and missing locations are created. An empty cell means no location. A cell with only “/” and spaces, such as “ / / ”, is reported as a problem.`}
             </td>
           </tr>
           <tr>
@@ -119,7 +119,7 @@ export function ImportFormatReference() {
               <code>HB.tags</code> (also <code>HB.labels</code>)
             </td>
             <td>
-              {`Tag names separated by “;”, at most ${TAGS_PER_ITEM_MAX}. Missing tags are created.`}
+              {`Tag names separated by “;”, at most ${TAGS_PER_ITEM_MAX}. Missing tags are created. Tag names cannot contain commas, because the item form separates tags with commas.`}
             </td>
           </tr>
           {ITEM_DETAIL_FIELDS.map((field) => (

@@ -321,6 +321,17 @@ function readCoreCell(
       return;
     case "location": {
       const path = splitLocationPath(value);
+      // An empty cell is an item without a location, which the item form
+      // allows. A cell of only separators names no location at all.
+      if (value !== "" && path.length === 0) {
+        report(
+          context,
+          column,
+          cell,
+          `${column} contains no location name. Enter the item's location path, such as “Home / Garage”, or leave the cell empty for an item without a location.`,
+        );
+        return;
+      }
       if (path.length > LOCATION_PATH_MAX_DEPTH) {
         report(
           context,
@@ -376,7 +387,17 @@ function readCoreCell(
     case "tags": {
       const names = splitTagCell(value);
       const long = names.find((name) => name.length > TAG_NAME_MAX_LENGTH);
-      if (long) {
+      // The item form reads its tag field as a comma-separated list, so a
+      // tag whose name contains "," could never be edited there.
+      const withComma = names.find((name) => name.includes(","));
+      if (withComma !== undefined) {
+        report(
+          context,
+          column,
+          cell,
+          `The tag “${withComma}” contains a comma, and tag names cannot contain commas. Separate tags in ${column} with “;”, such as “Red; Blue”, or rename the tag.`,
+        );
+      } else if (long) {
         report(
           context,
           column,
