@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { IMPORT_MAX_BYTES } from "~/modules/inventory/csv/columns";
+import { readUploadForm } from "~/modules/inventory/csv/upload.server";
 import { prisma } from "~/utils/db.server";
 
 import type { TestClient } from "../support/client";
@@ -675,5 +677,94 @@ describe("location and tag cells", () => {
     expect(items.map((item) => item.name)).toEqual(["Torch"]);
     expect(items[0]!.locationId).toBeNull();
     expect(items[0]!.tags.map((link) => link.tag.name)).toEqual(["Outdoor"]);
+  });
+});
+
+describe("upload file names", () => {
+  it.each(["inventory; 2024.csv", "a=b.csv", 'a "quoted"; b=c.csv'])(
+    "accepts the file name %j",
+    async (name) => {
+      const slug = name.replace(/[^a-z0-9]+/gi, "-");
+      const { client } = await newAccount(`name-${slug}@example.com`);
+      const jobId = await uploadCsv(client, "HB.location,HB.name\nShed,Saw\n", {
+        name,
+      });
+      const job = await prisma.importJob.findUniqueOrThrow({
+        where: { id: jobId },
+      });
+      expect(job.fileName).toBe(name);
+      const { body } = await client.get(`/items/import?job=${jobId}`);
+      expect(decodeHtml(body)).toContain(`Preview of “${name}” for`);
+      expect(body).toMatch(/data-testid="create-count">1</);
+    },
+  );
+
+  it("rejects a declared body over the limit", async () => {
+    const { client } = await newAccount("declared-large@example.com");
+    const csv = `HB.location,HB.name\n${"Shed,Saw\n".repeat(
+      Math.ceil((IMPORT_MAX_BYTES + 100 * 1024) / 9),
+    )}`;
+    const response = await postMultipart(
+      client,
+      "/items/import",
+      {},
+      { field: "file", name: "big; file.csv", content: csv },
+    );
+    expect(response.status).toBe(413);
+    expect(decodeHtml(await response.text())).toContain(
+      "The file is larger than 10 MB. Split it into smaller files and import them one after another.",
+    );
+  });
+
+  it("stops reading a body past the limit", async () => {
+    // The Express entry rejects bodies without Content-Length, so this
+    // calls the reader directly with a body that never declares its size.
+    const boundary = "dokodo-test-boundary";
+    const encoder = new TextEncoder();
+    const head = encoder.encode(
+      [
+        `--${boundary}`,
+        'Content-Disposition: form-data; name="file"; filename="big; file.csv"',
+        "Content-Type: text/csv",
+        "",
+        "HB.location,HB.name\n",
+      ].join("\r\n"),
+    );
+    const rows = encoder.encode("Shed,Saw\n".repeat(10_000));
+    const rowChunks = Math.ceil((2 * IMPORT_MAX_BYTES) / rows.length);
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled === 0) controller.enqueue(head);
+        else if (pulled <= rowChunks) controller.enqueue(rows);
+        else {
+          controller.enqueue(encoder.encode(`\r\n--${boundary}--\r\n`));
+          controller.close();
+        }
+        pulled += 1;
+      },
+    });
+    const request = new Request("http://127.0.0.1/items/import", {
+      method: "POST",
+      body,
+      duplex: "half",
+      headers: {
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+      },
+    } as RequestInit);
+
+    expect(await readUploadForm(request)).toEqual({
+      ok: false,
+      status: 413,
+      message:
+        "The file is larger than 10 MB. Split it into smaller files and import them one after another.",
+    });
+    // Reading stopped at the limit, 10 MiB plus 64 KiB for the other form
+    // fields, instead of draining the 20 MiB body. The stream reads ahead
+    // by a chunk or two.
+    const chunksInLimit = Math.ceil(
+      (IMPORT_MAX_BYTES + 64 * 1024) / rows.length,
+    );
+    expect(pulled).toBeLessThanOrEqual(chunksInLimit + 3);
   });
 });

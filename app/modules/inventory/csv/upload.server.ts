@@ -1,9 +1,3 @@
-import {
-  MaxPartSizeExceededError,
-  unstable_createMemoryUploadHandler,
-  unstable_parseMultipartFormData,
-} from "@remix-run/node";
-
 import { logger } from "~/utils/logger.server";
 
 import { IMPORT_MAX_BYTES } from "./columns";
@@ -17,18 +11,28 @@ const TOO_LARGE_MESSAGE = `The file is larger than ${IMPORT_MAX_BYTES / 1024 / 1
 export type UploadResult<T> =
   { ok: true; value: T } | { ok: false; status: 400 | 413; message: string };
 
-class BodyTooLargeError extends Error {}
-
-/** Errors a stream once more than `maxBytes` bytes have passed through. */
-function limitBytes(maxBytes: number): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * Returns a stream that errors once more than `maxBytes` bytes have passed
+ * through, and a function that returns whether it did.
+ */
+function limitBytes(maxBytes: number): {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  exceeded: () => boolean;
+} {
   let total = 0;
-  return new TransformStream({
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       total += chunk.byteLength;
-      if (total > maxBytes) controller.error(new BodyTooLargeError());
-      else controller.enqueue(chunk);
+      if (total > maxBytes) {
+        controller.error(
+          new RangeError(`The request body exceeds ${maxBytes} bytes.`),
+        );
+      } else {
+        controller.enqueue(chunk);
+      }
     },
   });
+  return { stream, exceeded: () => total > maxBytes };
 }
 
 /** Returns whether a request carries a multipart/form-data body. */
@@ -43,6 +47,11 @@ export function isMultipartRequest(request: Request): boolean {
  * memory. The whole body is limited too, so extra parts cannot grow it
  * beyond the file size plus FORM_OVERHEAD_BYTES. Returns 413 for larger
  * bodies and 400 for bodies that are not valid multipart data.
+ *
+ * The body is parsed by Request.formData() of Node's fetch (undici), which
+ * reads quoted parameters such as filename="inventory; 2024.csv" correctly.
+ * Remix's unstable_parseMultipartFormData (2.17.5) rejects a quoted name
+ * that contains ";" or "=" as a malformed Content-Disposition header.
  */
 export async function readUploadForm(
   request: Request,
@@ -59,25 +68,26 @@ export async function readUploadForm(
       message: "The upload is empty. Choose a CSV file and upload it again.",
     };
   }
+  const limit = limitBytes(maxBodyBytes);
   const limited = new Request(request.url, {
     method: request.method,
     headers: request.headers,
-    body: request.body.pipeThrough(limitBytes(maxBodyBytes)),
+    body: request.body.pipeThrough(limit.stream),
     // Node requires duplex "half" for a streamed request body.
     duplex: "half",
   } as RequestInit);
 
   try {
-    const formData = await unstable_parseMultipartFormData(
-      limited,
-      unstable_createMemoryUploadHandler({ maxPartSize: IMPORT_MAX_BYTES }),
+    const formData = await limited.formData();
+    const tooLarge = [...formData.values()].some(
+      (value) => value instanceof Blob && value.size > IMPORT_MAX_BYTES,
     );
+    if (tooLarge) {
+      return { ok: false, status: 413, message: TOO_LARGE_MESSAGE };
+    }
     return { ok: true, value: formData };
   } catch (error) {
-    if (
-      error instanceof MaxPartSizeExceededError ||
-      error instanceof BodyTooLargeError
-    ) {
+    if (limit.exceeded()) {
       return { ok: false, status: 413, message: TOO_LARGE_MESSAGE };
     }
     logger.warn(
