@@ -10,6 +10,10 @@ import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 /**
  * Downloads the items of one of the user's households as CSV in the import
  * format: `?household=<id>`, or the default household without it.
+ *
+ * The response sets no Cache-Control. The Express entry sets "no-store" on
+ * every response before Remix runs, and Remix appends route headers to it
+ * instead of replacing it, so a value here would make the header list two.
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   const scope = await requireHouseholdScope(request);
@@ -21,7 +25,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${exportFileName()}"`,
-      "Cache-Control": "private, no-store",
     },
   });
 }

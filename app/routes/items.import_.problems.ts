@@ -8,6 +8,9 @@ import { requireHouseholdScope } from "~/modules/inventory/scope.server";
 /**
  * Downloads every problem of an uploaded import file as CSV with the
  * columns row, column, value and problem. File-level errors use row 0.
+ * Cache-Control is left to the Express entry, which sets "no-store" on
+ * every response before Remix runs, because Remix appends a route's value
+ * to that one instead of replacing it.
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   const scope = await requireHouseholdScope(request);
@@ -29,7 +32,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
       headers: {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="import-problems.csv"',
-        "Cache-Control": "private, no-store",
       },
     },
   );

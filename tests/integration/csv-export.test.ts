@@ -208,6 +208,7 @@ describe("CSV export", () => {
     expect(response.headers.get("content-disposition")).toMatch(
       /^attachment; filename="dokodo-items-\d{4}-\d{2}-\d{2}\.csv"$/,
     );
+    expect(response.headers.get("cache-control")).toBe("no-store");
     // Response.text() drops the byte order mark, so check the raw bytes.
     const raw = new Uint8Array(
       await (await client.request("/items/export")).arrayBuffer(),

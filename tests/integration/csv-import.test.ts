@@ -104,6 +104,10 @@ describe("import with bad cells", () => {
     const jobId = await uploadCsv(client, THREE_BAD_CELLS);
 
     expect(await fetchProblems(client, jobId)).toEqual(EXPECTED_PROBLEMS);
+    const download = await client.request(
+      `/items/import/problems?job=${jobId}`,
+    );
+    expect(download.headers.get("cache-control")).toBe("no-store");
 
     const { response, body } = await client.get(`/items/import?job=${jobId}`);
     expect(response.status).toBe(200);
