@@ -3,7 +3,9 @@
 // with the migrations applied). It calls the import and export modules
 // directly, so HTTP upload and page rendering are not included. It prints
 // rows per second and the peak resident set size of the Node process for
-// each phase; the database server's memory is not counted. The export runs
+// each phase; the database server's memory is not counted. For the parse
+// and the preview it also prints the maximum stall of the event loop, which
+// is how long other requests waited at most. The export runs
 // in a fresh child process, so its peak does not include the import's.
 // docs/benchmarks.md records results.
 import { execFileSync } from "node:child_process";
@@ -29,7 +31,12 @@ const { values: options } = parseArgs({
 });
 const ROWS = Number(options.rows);
 
-type PhaseResult = { seconds: number; peakRssMb: number };
+type PhaseResult = {
+  seconds: number;
+  peakRssMb: number;
+  /** Maximum event-loop stall while the phase ran, in milliseconds. */
+  maxStallMs?: number;
+};
 
 function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,20 +69,35 @@ function buildCsv(rows: number): string {
   return lines.join("\n");
 }
 
-/** Samples the resident set size while `run` works and returns its peak. */
+/** Milliseconds between two samples of withPeakRss. */
+const SAMPLE_INTERVAL_MS = 20;
+
+/**
+ * Samples the resident set size every SAMPLE_INTERVAL_MS while `run` works
+ * and returns its peak. A sample that comes late by more than the interval
+ * means the event loop was blocked that long, so the maximum such delay is
+ * returned as the maximum stall, to within the interval.
+ */
 async function withPeakRss<T>(
   run: () => Promise<T>,
 ): Promise<PhaseResult & { value: T }> {
   let peak = process.memoryUsage.rss();
+  let lastSample = performance.now();
+  let maxStallMs = 0;
   const timer = setInterval(() => {
+    const now = performance.now();
+    maxStallMs = Math.max(maxStallMs, now - lastSample - SAMPLE_INTERVAL_MS);
+    lastSample = now;
     peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
+  }, SAMPLE_INTERVAL_MS);
   const started = process.hrtime.bigint();
   try {
     const value = await run();
     peak = Math.max(peak, process.memoryUsage.rss());
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { value, seconds, peakRssMb: peak / 1024 / 1024 };
+    // A run that never gave up the thread is seen only by the next sample.
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_INTERVAL_MS));
+    return { value, seconds, peakRssMb: peak / 1024 / 1024, maxStallMs };
   } finally {
     clearInterval(timer);
   }
@@ -161,6 +183,19 @@ async function runImport(app: App, householdId: string) {
   if (!parsed.value.ok) throw new Error(parsed.value.fileErrors.join("\n"));
   const file = parsed.value;
 
+  // What an upload runs to store its preview: the parse and the plan that
+  // pause after every PAUSE_AFTER_MS of work, outside a transaction.
+  const previewed = await withPeakRss(async () => {
+    const pausing = await app.parseImportCsvPausing(csv, { currency: "USD" });
+    if (!pausing.ok) throw new Error(pausing.fileErrors.join("\n"));
+    return app.planImport(
+      app.prisma,
+      householdId,
+      pausing,
+      app.createSortedIdGenerator(),
+    );
+  });
+
   const written = await withPeakRss(() =>
     app.prisma.$transaction(
       async (tx) => {
@@ -177,32 +212,56 @@ async function runImport(app: App, householdId: string) {
       { timeout: app.IMPORT_TRANSACTION_TIMEOUT_MS },
     ),
   );
-  return { parsed, written };
+  return { parsed, previewed, written };
 }
 
 function printResults(
   parsed: PhaseResult,
+  previewed: PhaseResult,
   written: PhaseResult & { value: number },
   exported: PhaseResult & { bytes: number },
 ): void {
   const rate = (seconds: number) =>
     Math.round(ROWS / seconds).toLocaleString("en-US");
-  const rows: [string, number, number][] = [
-    ["parse (csv-parse and cell checks)", parsed.seconds, parsed.peakRssMb],
-    ["plan and write (one transaction)", written.seconds, written.peakRssMb],
+  const rows: [string, number, number, number | undefined][] = [
+    [
+      "parse (csv-parse and cell checks)",
+      parsed.seconds,
+      parsed.peakRssMb,
+      parsed.maxStallMs,
+    ],
+    [
+      "preview (pausing parse and plan)",
+      previewed.seconds,
+      previewed.peakRssMb,
+      previewed.maxStallMs,
+    ],
+    [
+      "plan and write (one transaction)",
+      written.seconds,
+      written.peakRssMb,
+      undefined,
+    ],
     [
       "import total",
       parsed.seconds + written.seconds,
       Math.max(parsed.peakRssMb, written.peakRssMb),
+      undefined,
     ],
-    ["export (streamed, own process)", exported.seconds, exported.peakRssMb],
+    [
+      "export (streamed, own process)",
+      exported.seconds,
+      exported.peakRssMb,
+      undefined,
+    ],
   ];
   console.log(
-    `${"phase".padEnd(36)} ${"seconds".padStart(8)} ${"rows/s".padStart(8)} ${"peak RSS MB".padStart(12)}`,
+    `${"phase".padEnd(36)} ${"seconds".padStart(8)} ${"rows/s".padStart(8)} ${"peak RSS MB".padStart(12)} ${"max stall ms".padStart(12)}`,
   );
-  for (const [name, seconds, rss] of rows) {
+  for (const [name, seconds, rss, stall] of rows) {
+    const stallText = stall === undefined ? "" : stall.toFixed(0);
     console.log(
-      `${name.padEnd(36)} ${seconds.toFixed(2).padStart(8)} ${rate(seconds).padStart(8)} ${rss.toFixed(0).padStart(12)}`,
+      `${name.padEnd(36)} ${seconds.toFixed(2).padStart(8)} ${rate(seconds).padStart(8)} ${rss.toFixed(0).padStart(12)} ${stallText.padStart(12)}`,
     );
   }
   console.log(
@@ -245,9 +304,9 @@ async function main(): Promise<void> {
       select: { memberships: { select: { householdId: true } } },
     });
     const householdId = user.memberships[0]!.householdId;
-    const { parsed, written } = await runImport(app, householdId);
+    const { parsed, previewed, written } = await runImport(app, householdId);
     const exported = measureExportInChild(databaseUrl, householdId);
-    printResults(parsed, written, exported);
+    printResults(parsed, previewed, written, exported);
   } finally {
     await app.prisma.$disconnect();
     await cleanup();

@@ -40,7 +40,7 @@ export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 export const meta: MetaFunction = () => [{ title: "Import items · Dokodo" }];
 
 const numberFormat = new Intl.NumberFormat("en-US");
-const expiryFormat = new Intl.DateTimeFormat("en-GB", {
+const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
   dateStyle: "medium",
   timeStyle: "short",
   timeZone: "UTC",
@@ -254,7 +254,7 @@ function PreviewCard({ job }: { job: PendingJob }) {
         </div>
       ) : null}
       <p className="text-sm text-slate-600">
-        {`Nothing is saved until you import. The upload is kept until ${expiryFormat.format(new Date(job.expiresAt))} (UTC).`}
+        {`Nothing is saved until you import. This preview was checked against the household’s items on ${dateTimeFormat.format(new Date(job.plannedAt))} (UTC), and importing checks the file again. The upload is kept until ${dateTimeFormat.format(new Date(job.expiresAt))} (UTC).`}
       </p>
       {job.preview ? <PreviewDetails preview={job.preview} /> : null}
       <div className="flex flex-wrap items-end gap-3">

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { Prisma } from "~/generated/prisma/client";
 import { IMPORT_MAX_BYTES } from "~/modules/inventory/csv/columns";
 import { readUploadForm } from "~/modules/inventory/csv/upload.server";
 import { prisma } from "~/utils/db.server";
@@ -681,6 +682,93 @@ describe("location and tag cells", () => {
     expect(items.map((item) => item.name)).toEqual(["Torch"]);
     expect(items[0]!.locationId).toBeNull();
     expect(items[0]!.tags.map((link) => link.tag.name)).toEqual(["Outdoor"]);
+  });
+});
+
+describe("stored preview", () => {
+  it("shows the preview planned at upload", async () => {
+    const { client } = await newAccount("stored-preview@example.com");
+    const jobId = await uploadCsv(
+      client,
+      "HB.location,HB.name\nShed,Saw\nShed,Drill\n",
+    );
+    const job = await prisma.importJob.findUniqueOrThrow({
+      where: { id: jobId },
+    });
+    expect(job.preview).toMatchObject({
+      fileErrors: [],
+      preview: { rowCount: 2, createCount: 2, newLocations: ["Shed"] },
+    });
+    // A page load that parsed the file again would count three rows.
+    await prisma.importJob.update({
+      where: { id: jobId },
+      data: { csvText: "HB.location,HB.name\nA,1\nA,2\nA,3\n" },
+    });
+    const { response, body } = await client.get(`/items/import?job=${jobId}`);
+    expect(response.status).toBe(200);
+    expect(body).toMatch(/data-testid="row-count">2 \(comma-separated\)/);
+    expect(body).toMatch(/data-testid="create-count">2</);
+  });
+
+  it("plans jobs stored without a preview once", async () => {
+    const { client } = await newAccount("legacy-preview@example.com");
+    const jobId = await uploadCsv(client, "HB.location,HB.name\nShed,Saw\n");
+    await prisma.importJob.update({
+      where: { id: jobId },
+      data: { preview: Prisma.DbNull },
+    });
+    const { body } = await client.get(`/items/import?job=${jobId}`);
+    expect(body).toMatch(/data-testid="create-count">1</);
+    const job = await prisma.importJob.findUniqueOrThrow({
+      where: { id: jobId },
+    });
+    expect(job.preview).toMatchObject({
+      fileErrors: [],
+      preview: { rowCount: 1, createCount: 1 },
+    });
+  });
+
+  it("stores file errors with the job", async () => {
+    const { client } = await newAccount("stored-errors@example.com");
+    const jobId = await uploadCsv(client, "Name,Location\nSaw,Shed\n");
+    const job = await prisma.importJob.findUniqueOrThrow({
+      where: { id: jobId },
+    });
+    expect(job.preview).toMatchObject({
+      fileErrors: [
+        "The header has no HB.location column, which every file needs. The first row must contain the column names, such as HB.location,HB.name.",
+        "The header has no HB.name column, which every file needs. The first row must contain the column names, such as HB.location,HB.name.",
+      ],
+      preview: null,
+    });
+  });
+
+  it("plans again against current data on confirm", async () => {
+    const { client, householdId } = await newAccount("replan@example.com");
+    const jobId = await uploadCsv(
+      client,
+      "HB.import_ref,HB.location,HB.name\nr1,Shed,Saw v2\n",
+    );
+    const { body } = await client.get(`/items/import?job=${jobId}`);
+    expect(body).toMatch(/data-testid="create-count">1</);
+    // Meanwhile another import creates the item that r1 names.
+    await importCsv(client, "HB.import_ref,HB.location,HB.name\nr1,Shed,Saw\n");
+
+    expect((await confirmImport(client, jobId)).status).toBe(302);
+    const job = await prisma.importJob.findUniqueOrThrow({
+      where: { id: jobId },
+    });
+    expect(job.result).toEqual({
+      itemsCreated: 0,
+      itemsUpdated: 1,
+      locationsCreated: 0,
+      tagsCreated: 0,
+      rowsSkipped: 0,
+    });
+    expect(job.preview).toBeNull();
+    expect(job.csvText).toBe("");
+    const items = await prisma.item.findMany({ where: { householdId } });
+    expect(items.map((item) => item.name)).toEqual(["Saw v2"]);
   });
 });
 

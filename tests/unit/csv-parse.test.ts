@@ -10,7 +10,9 @@ import type {
   ParsedRow,
 } from "~/modules/inventory/csv/parse";
 import {
+  DECODE_CHUNK_BYTES,
   parseImportCsv,
+  parseImportCsvPausing,
   parseQuantity,
   splitLocationPath,
   splitTagCell,
@@ -473,5 +475,62 @@ describe("cell splitters", () => {
   ])("guards formula %j and restores it", (text, guarded) => {
     expect(guardFormula(text)).toBe(guarded);
     expect(unguardFormula(guardFormula(text))).toBe(text);
+  });
+});
+
+describe("parseImportCsvPausing", () => {
+  it("returns what parseImportCsv returns", async () => {
+    const header =
+      "HB.import_ref,HB.name,HB.location,HB.quantity,HB.tags,HB.purchase_date";
+    const row = (index: number) => {
+      const quantity = index % 100 === 0 ? "-1" : String(index % 9);
+      const day = String((index % 28) + 1).padStart(2, "0");
+      return `ref-${index},"Ünïcödé ✓ item ${index}, ${"x".repeat(100)}",Home / Room ${index % 7},${quantity},tag-${index % 5},2024-02-${day}`;
+    };
+    // Rows fill the first chunk of the decoder up to a few bytes. The "é"
+    // run of the next row starts one byte before the end of the chunk, so
+    // the chunk ends inside a two-byte character.
+    const first = [header];
+    let bytes = Buffer.byteLength(header);
+    const splitStart = '\r\nsplit,"';
+    while (
+      bytes + Buffer.byteLength(`\r\n${row(first.length - 1)}${splitStart}`) <
+      DECODE_CHUNK_BYTES - 10
+    ) {
+      bytes += Buffer.byteLength(`\r\n${row(first.length - 1)}`);
+      first.push(row(first.length - 1));
+    }
+    const count = first.length - 1;
+    const prefix = `${first.join("\r\n")}${splitStart}`;
+    const padding = DECODE_CHUNK_BYTES - 1 - Buffer.byteLength(prefix);
+    const splitName = `${"x".repeat(padding)}${"é".repeat(10)}`;
+    const lines = [`${prefix}${splitName}",Hall,1,,`];
+    for (let index = count; index < 2_500; index += 1) lines.push(row(index));
+    const text = lines.join("\r\n");
+    const options = { currency: "USD", today: TODAY };
+
+    const pausing = await parseImportCsvPausing(text, options);
+    expect(pausing).toEqual(parseImportCsv(text, options));
+    if (!pausing.ok) throw new Error(pausing.fileErrors.join("\n"));
+    expect(pausing.rows).toHaveLength(2_501);
+    expect(pausing.rows[count]!.name).toBe(splitName);
+    expect(pausing.rows[2_500]!.name).toBe(
+      `Ünïcödé ✓ item 2499, ${"x".repeat(100)}`,
+    );
+    expect(pausing.problems).toHaveLength(25);
+  });
+
+  it("returns the same file errors", async () => {
+    const options = { currency: "USD", today: TODAY };
+    for (const text of [
+      "",
+      'HB.name,HB.location\nLamp,Hall,"open',
+      "HB.name\nLamp\n",
+      "HB.name,HB.location\nS\u0000aw,Hall\n",
+    ]) {
+      const pausing = await parseImportCsvPausing(text, options);
+      expect(pausing.ok, text).toBe(false);
+      expect(pausing, text).toEqual(parseImportCsv(text, options));
+    }
   });
 });

@@ -1,7 +1,8 @@
-// The two-step CSV import: an upload is stored as an ImportJob and shown as
-// a preview, and a confirmation writes it in one transaction. The file
-// stays on the server between the steps, so the confirmation cannot carry
-// rows the preview never checked.
+// The two-step CSV import: an upload is stored as an ImportJob with its
+// preview, and a confirmation plans the file again against the current data
+// and writes it in one transaction. The file stays on the server between
+// the steps, so the confirmation cannot carry rows the preview never
+// checked.
 import { Prisma as PrismaRuntime } from "~/generated/prisma/client";
 import type { Prisma } from "~/utils/db.server";
 import { prisma } from "~/utils/db.server";
@@ -13,7 +14,7 @@ import { notFound, requireEditAccess } from "../scope.server";
 import { PROBLEMS_SHOWN_MAX } from "./columns";
 import { createSortedIdGenerator } from "./ids";
 import type { IgnoredColumn, ImportProblem } from "./parse";
-import { parseImportCsv } from "./parse";
+import { parseImportCsvPausing } from "./parse";
 import type { ImportPlan } from "./plan.server";
 import { planImport } from "./plan.server";
 import type { ImportResult } from "./write.server";
@@ -56,6 +57,15 @@ export type ImportPreview = {
   newTags: string[];
 };
 
+/** Preview page data of a pending upload, as stored with the job. */
+export type StoredPreview = {
+  fileErrors: string[];
+  /** Null when the file has file errors. */
+  preview: ImportPreview | null;
+  /** When the file was planned against the household's data. */
+  plannedAt: string;
+};
+
 /** The state of an upload, as the import page shows it. */
 export type ImportJobView = {
   id: string;
@@ -64,7 +74,7 @@ export type ImportJobView = {
   householdName: string;
   expiresAt: Date;
 } & (
-  | { status: "PENDING"; fileErrors: string[]; preview: ImportPreview | null }
+  | ({ status: "PENDING" } & StoredPreview)
   | { status: "COMPLETED"; result: ImportResult }
 );
 
@@ -73,15 +83,20 @@ export type ImportConfirmation =
   { ok: true; result: ImportResult } | { ok: false; message: string };
 
 /**
- * Stores an uploaded file for the household and returns the job ID. Throws
- * 403 unless the user may edit the household. Expired jobs of every user
- * and this user's jobs beyond the newest JOBS_PER_USER_MAX are deleted.
+ * Plans an uploaded file against the household's current data and stores
+ * it with its preview. Returns the job ID. Throws 403 unless the user may
+ * edit the household. Expired jobs of every user and this user's jobs
+ * beyond the newest JOBS_PER_USER_MAX are deleted.
  */
 export async function createImportJob(
   scope: HouseholdScope,
   upload: { householdId: string; fileName: string; csvText: string },
 ): Promise<string> {
   requireEditAccess(scope, upload.householdId);
+  const preview = await planPreview({
+    householdId: upload.householdId,
+    csvText: upload.csvText,
+  });
   const now = new Date();
   const job = await prisma.importJob.create({
     data: {
@@ -89,6 +104,7 @@ export async function createImportJob(
       householdId: upload.householdId,
       fileName: upload.fileName.slice(0, 255),
       csvText: upload.csvText,
+      preview,
       expiresAt: new Date(now.getTime() + IMPORT_JOB_TTL_MS),
     },
     select: { id: true },
@@ -148,7 +164,7 @@ async function planJob(
   | { ok: false; fileErrors: string[] }
 > {
   const currency = await getHouseholdCurrency(db, job.householdId);
-  const file = parseImportCsv(job.csvText, { currency });
+  const file = await parseImportCsvPausing(job.csvText, { currency });
   if (!file.ok) return file;
   const plan = await planImport(db, job.householdId, file, createId);
   return { ok: true, plan, currency };
@@ -177,10 +193,22 @@ function toPreview(plan: ImportPlan): ImportPreview {
   };
 }
 
+/** Plans a file against the household's current data for the preview. */
+async function planPreview(job: {
+  householdId: string;
+  csvText: string;
+}): Promise<StoredPreview> {
+  const plannedAt = new Date().toISOString();
+  const planned = await planJob(prisma, job, createSortedIdGenerator());
+  return planned.ok
+    ? { fileErrors: [], preview: toPreview(planned.plan), plannedAt }
+    : { fileErrors: planned.fileErrors, preview: null, plannedAt };
+}
+
 /**
- * Loads a job and, while it is pending, validates every row against the
- * household's current data without writing anything. Throws 404 for jobs
- * the user cannot see.
+ * Loads a job with the preview stored at upload. Throws 404 for jobs the
+ * user cannot see. A pending job stored without a preview is planned now
+ * and the preview is stored for later views.
  */
 export async function getImportJob(
   scope: HouseholdScope,
@@ -201,26 +229,22 @@ export async function getImportJob(
       result: job.result as unknown as ImportResult,
     };
   }
-  const planned = await planJob(prisma, job, createSortedIdGenerator());
-  if (!planned.ok) {
-    return {
-      ...base,
-      status: "PENDING",
-      fileErrors: planned.fileErrors,
-      preview: null,
-    };
+  let stored = job.preview as unknown as StoredPreview | null;
+  if (stored === null) {
+    stored = await planPreview(job);
+    await prisma.importJob.updateMany({
+      where: { id: job.id, status: "PENDING" },
+      data: { preview: stored },
+    });
   }
-  return {
-    ...base,
-    status: "PENDING",
-    fileErrors: [],
-    preview: toPreview(planned.plan),
-  };
+  return { ...base, status: "PENDING", ...stored };
 }
 
 /**
  * Returns every problem of a pending job's file, for download. Throws 404
- * for jobs the user cannot see.
+ * for jobs the user cannot see. The file is planned again against the
+ * household's current data, because the stored preview holds only the first
+ * PROBLEMS_SHOWN_MAX problems.
  */
 export async function listImportProblems(
   scope: HouseholdScope,
@@ -314,7 +338,12 @@ export async function confirmImportJob(
         const result = await applyImportPlan(tx, plan, currency, createId);
         await tx.importJob.update({
           where: { id: job.id },
-          data: { status: "COMPLETED", csvText: "", result },
+          data: {
+            status: "COMPLETED",
+            csvText: "",
+            result,
+            preview: PrismaRuntime.DbNull,
+          },
         });
         return { ok: true, result };
       },

@@ -1,7 +1,7 @@
 // Reads an item CSV file into typed rows and a list of problems. Nothing
 // here touches the database, so every check that needs only the file runs
 // here and the planner adds the checks that need the household's data.
-import { CsvError } from "csv-parse";
+import { CsvError, parse as createCsvParser } from "csv-parse";
 import { parse } from "csv-parse/sync";
 
 import type {
@@ -38,6 +38,12 @@ import {
   TAG_SEPARATOR,
   unguardFormula,
 } from "./columns";
+import {
+  createPauser,
+  ROWS_PER_PAUSE_POINT,
+  runPausing,
+  runToEnd,
+} from "./yielding";
 
 /** One invalid cell, or a row-level problem when `column` is "". */
 export type ImportProblem = {
@@ -419,43 +425,93 @@ function readCoreCell(
   }
 }
 
+const CSV_OPTIONS = {
+  bom: true,
+  relax_column_count: true,
+  skip_empty_lines: false,
+} as const;
+
+/** Bytes handed to csv-parse between two pause points. */
+export const DECODE_CHUNK_BYTES = 64 * 1024;
+
+type DecodedRecords =
+  { ok: true; records: string[][] } | { ok: false; message: string };
+
+/** Returns the file error for a csv-parse error, or rethrows other errors. */
+function invalidCsv(error: unknown): { ok: false; message: string } {
+  if (error instanceof CsvError) {
+    const line = (error as CsvError & { lines?: number }).lines;
+    return {
+      ok: false,
+      message: `The file is not valid CSV${line ? ` near line ${line}` : ""}: ${error.message}. Quote fields that contain the delimiter, quotes or line breaks, and double every quote inside a quoted field ("").`,
+    };
+  }
+  throw error;
+}
+
 /** Decodes CSV records, or returns the reason the text is not valid CSV. */
-function readRecords(
-  text: string,
-  delimiter: "," | "\t",
-): { ok: true; records: string[][] } | { ok: false; message: string } {
+function readRecords(text: string, delimiter: "," | "\t"): DecodedRecords {
   try {
-    const records = parse(text, {
-      delimiter,
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-    }) as string[][];
+    const records = parse(text, { delimiter, ...CSV_OPTIONS }) as string[][];
     return { ok: true, records };
   } catch (error) {
-    if (error instanceof CsvError) {
-      const line = (error as CsvError & { lines?: number }).lines;
-      return {
-        ok: false,
-        message: `The file is not valid CSV${line ? ` near line ${line}` : ""}: ${error.message}. Quote fields that contain the delimiter, quotes or line breaks, and double every quote inside a quoted field ("").`,
-      };
-    }
-    throw error;
+    return invalidCsv(error);
   }
 }
 
 /**
- * Parses the text of an item CSV file. The header row names the columns;
- * comma or tab is detected from it. Blank rows are skipped but counted, so
- * row numbers match a spreadsheet. Returns every cell problem with its row,
- * column and value, or file errors when the file cannot be read at all.
+ * Decodes CSV records as readRecords does, handing csv-parse the UTF-8
+ * bytes in chunks of DECODE_CHUNK_BYTES with a pause point after each.
+ * csv-parse joins fields and characters that span two chunks.
  */
-export function parseImportCsv(
+async function readRecordsPausing(
   text: string,
-  options: ParseOptions,
-): ParsedImportFile | UnreadableImportFile {
-  const today = options.today ?? new Date();
-  const maxRows = options.maxRows ?? IMPORT_MAX_ROWS;
+  delimiter: "," | "\t",
+): Promise<DecodedRecords> {
+  const parser = createCsvParser({ delimiter, ...CSV_OPTIONS });
+  const records: string[][] = [];
+  let failure: unknown;
+  parser.on("readable", () => {
+    let record: string[] | null;
+    while ((record = parser.read() as string[] | null) !== null) {
+      records.push(record);
+    }
+  });
+  const finished = new Promise<void>((resolve) => {
+    parser.on("end", resolve);
+    parser.on("error", (error) => {
+      failure = error;
+      resolve();
+    });
+  });
+
+  const bytes = Buffer.from(text, "utf8");
+  const pause = createPauser();
+  for (
+    let start = 0;
+    start < bytes.length && failure === undefined;
+    start += DECODE_CHUNK_BYTES
+  ) {
+    // Waiting for the write callback keeps one chunk in the stream at a
+    // time. Without it, chunks queue up and the next read parses them all
+    // in one go.
+    await new Promise<void>((resolve) => {
+      parser.write(bytes.subarray(start, start + DECODE_CHUNK_BYTES), () =>
+        resolve(),
+      );
+    });
+    await pause();
+  }
+  if (failure === undefined) parser.end();
+  await finished;
+  return failure === undefined ? { ok: true, records } : invalidCsv(failure);
+}
+
+/**
+ * Returns the file error of text that cannot be CSV at all (empty, or with
+ * NUL characters), or null.
+ */
+function checkText(text: string): UnreadableImportFile | null {
   if (text.replace(/^\uFEFF/, "").trim() === "") {
     return {
       ok: false,
@@ -474,11 +530,21 @@ export function parseImportCsv(
       ],
     };
   }
+  return null;
+}
 
-  const delimiter = detectDelimiter(text.replace(/^\uFEFF/, ""));
-  const decoded = readRecords(text, delimiter);
-  if (!decoded.ok) return { ok: false, fileErrors: [decoded.message] };
-  const [header = [], ...records] = decoded.records;
+/**
+ * Checks the header and every record of a decoded file. Yields after every
+ * ROWS_PER_PAUSE_POINT data rows, where a caller may pause.
+ */
+function* checkRecords(
+  decoded: string[][],
+  delimiter: "," | "\t",
+  options: ParseOptions,
+): Generator<void, ParsedImportFile | UnreadableImportFile> {
+  const today = options.today ?? new Date();
+  const maxRows = options.maxRows ?? IMPORT_MAX_ROWS;
+  const [header = [], ...records] = decoded;
 
   const headerResult = readHeader(header);
   if (!headerResult.ok) return headerResult;
@@ -511,8 +577,9 @@ export function parseImportCsv(
     (binding) => binding.type === "core" && binding.key === "parentRef",
   );
 
-  records.forEach((record, recordIndex) => {
-    if (!record.some((cell) => cell.trim() !== "")) return;
+  for (const [recordIndex, record] of records.entries()) {
+    if (!record.some((cell) => cell.trim() !== "")) continue;
+    if (rows.length > 0 && rows.length % ROWS_PER_PAUSE_POINT === 0) yield;
     const context: RowContext = { row: recordIndex + 2, problems };
     const row: ParsedRow = {
       row: context.row,
@@ -585,7 +652,7 @@ export function parseImportCsv(
       );
     }
     rows.push(row);
-  });
+  }
 
   const columnOrder = new Map(
     bindings.map((binding) => [binding.name, binding.index]),
@@ -615,4 +682,39 @@ export function parseImportCsv(
     rows,
     problems,
   };
+}
+
+/**
+ * Parses the text of an item CSV file. The header row names the columns;
+ * comma or tab is detected from it. Blank rows are skipped but counted, so
+ * row numbers match a spreadsheet. Returns every cell problem with its row,
+ * column and value, or file errors when the file cannot be read at all.
+ */
+export function parseImportCsv(
+  text: string,
+  options: ParseOptions,
+): ParsedImportFile | UnreadableImportFile {
+  const unreadable = checkText(text);
+  if (unreadable) return unreadable;
+  const delimiter = detectDelimiter(text.replace(/^\uFEFF/, ""));
+  const decoded = readRecords(text, delimiter);
+  if (!decoded.ok) return { ok: false, fileErrors: [decoded.message] };
+  return runToEnd(checkRecords(decoded.records, delimiter, options));
+}
+
+/**
+ * Parses a file as parseImportCsv does, with the same result, but lets the
+ * event loop run other work after every PAUSE_AFTER_MS of parsing, so a
+ * 10 MB file does not hold up other requests for its whole parse.
+ */
+export async function parseImportCsvPausing(
+  text: string,
+  options: ParseOptions,
+): Promise<ParsedImportFile | UnreadableImportFile> {
+  const unreadable = checkText(text);
+  if (unreadable) return unreadable;
+  const delimiter = detectDelimiter(text.replace(/^\uFEFF/, ""));
+  const decoded = await readRecordsPausing(text, delimiter);
+  if (!decoded.ok) return { ok: false, fileErrors: [decoded.message] };
+  return runPausing(checkRecords(decoded.records, delimiter, options));
 }

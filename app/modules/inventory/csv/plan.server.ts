@@ -7,6 +7,7 @@ import { prisma } from "~/utils/db.server";
 import { toTagKey } from "../schemas";
 import { coreColumnName, LOCATION_PATH_SEPARATOR } from "./columns";
 import type { ImportProblem, ParsedImportFile, ParsedRow } from "./parse";
+import { createRowPause } from "./yielding";
 
 type DatabaseClient = Prisma.TransactionClient | typeof prisma;
 
@@ -126,7 +127,9 @@ class LocationResolver {
  * locations, tags and items through `db`, which is the transaction client
  * when the plan is about to be written. `createId` gives IDs for new items
  * and locations in increasing order, so an export lists imported items in
- * file order.
+ * file order. Each pass over the rows lets the event loop run other work
+ * after every PAUSE_AFTER_MS of planning, so other requests are served
+ * while 50,000 rows are planned.
  */
 export async function planImport(
   db: DatabaseClient,
@@ -146,6 +149,7 @@ export async function planImport(
       select: { id: true, importRef: true, parentId: true },
     }),
   ]);
+  const pause = createRowPause();
   const existing = new ItemRefIndex(items);
   const problems = [...file.problems];
   const errorRows = new Set(problems.map((problem) => problem.row));
@@ -165,6 +169,7 @@ export async function planImport(
   const rowItems = new Map<number, { itemId: string; isNew: boolean }>();
   const rowsByRef = new Map<string, ParsedRow>();
   for (const row of file.rows) {
+    await pause();
     const match =
       row.importRef === null ? undefined : existing.find(row.importRef);
     if (row.importRef !== null && !rowsByRef.has(row.importRef)) {
@@ -194,6 +199,7 @@ export async function planImport(
   const parentRowOf = new Map<number, number>();
   for (const item of items) parentOf.set(item.id, item.parentId);
   for (const row of file.rows) {
+    await pause();
     const { itemId, isNew } = rowItems.get(row.row)!;
     if (!hasParentColumn || row.parentRef === undefined) {
       if (isNew) parentOf.set(itemId, null);
@@ -226,6 +232,7 @@ export async function planImport(
   const fileRowByItem = new Map<string, number>();
   for (const [row, entry] of rowItems) fileRowByItem.set(entry.itemId, row);
   for (const row of file.rows) {
+    await pause();
     const start = rowItems.get(row.row)!.itemId;
     const chain: string[] = [];
     const onChain = new Set<string>();
@@ -256,6 +263,7 @@ export async function planImport(
   while (changed) {
     changed = false;
     for (const row of file.rows) {
+      await pause();
       const parentRow = parentRowOf.get(row.row);
       if (
         parentRow !== undefined &&
@@ -278,6 +286,7 @@ export async function planImport(
   const newTagNames: string[] = [];
   const planned: PlannedRow[] = [];
   for (const row of file.rows) {
+    await pause();
     if (errorRows.has(row.row)) continue;
     const { itemId, isNew } = rowItems.get(row.row)!;
     for (const name of row.tags ?? []) {
