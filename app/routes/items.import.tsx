@@ -34,6 +34,7 @@ import {
   requireHouseholdScope,
 } from "~/modules/inventory/scope.server";
 import { validateCsrf, readCheckedForm } from "~/utils/csrf.server";
+import { getRequestInfo } from "~/utils/request-context.server";
 
 export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
@@ -86,7 +87,7 @@ function textField(formData: FormData, name: string): string {
  * Stores an uploaded file and redirects to its preview (multipart form), or
  * confirms or discards an upload (intent "confirm" or "discard").
  */
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request, context }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
 
   if (isMultipartRequest(request)) {
@@ -128,9 +129,12 @@ export async function action({ request }: ActionFunctionArgs) {
       { status: 400 },
     );
   }
-  const outcome = await confirmImportJob(scope, jobId, {
-    skipRowsWithErrors: formData.get("skipRowsWithErrors") === "true",
-  });
+  const outcome = await confirmImportJob(
+    scope,
+    jobId,
+    { skipRowsWithErrors: formData.get("skipRowsWithErrors") === "true" },
+    getRequestInfo(request, context),
+  );
   if (!outcome.ok) {
     return data({ formError: outcome.message }, { status: 409 });
   }

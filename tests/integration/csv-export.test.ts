@@ -394,6 +394,57 @@ describe("CSV export", () => {
   });
 });
 
+describe("export audit", () => {
+  it("records each download", async () => {
+    const email = "export-audit@example.com";
+    const { client, householdId } = await newAccount(email);
+    const shared = await newAccount("export-audit-shared@example.com");
+    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    await prisma.membership.create({
+      data: {
+        householdId: shared.householdId,
+        userId: user.id,
+        role: "VIEWER",
+      },
+    });
+
+    expect((await exportCsv(client)).response.status).toBe(200);
+    expect((await exportCsv(client, shared.householdId)).response.status).toBe(
+      200,
+    );
+    const foreign = await newAccount("export-audit-foreign@example.com");
+    expect((await exportCsv(client, foreign.householdId)).response.status).toBe(
+      404,
+    );
+
+    const audits = await prisma.auditLog.findMany({
+      where: { actorId: user.id, action: "INVENTORY_EXPORTED" },
+      orderBy: { createdAt: "asc" },
+      select: {
+        action: true,
+        actorId: true,
+        targetType: true,
+        targetId: true,
+        oldValues: true,
+        newValues: true,
+        ipAddress: true,
+      },
+    });
+    const event = {
+      action: "INVENTORY_EXPORTED",
+      actorId: user.id,
+      targetType: "Household",
+      oldValues: null,
+      newValues: null,
+      ipAddress: "127.0.0.1",
+    };
+    expect(audits).toEqual([
+      { ...event, targetId: householdId },
+      { ...event, targetId: shared.householdId },
+    ]);
+  });
+});
+
 describe("names that do not round-trip", () => {
   it("reports a stored tag with a comma", async () => {
     const source = await newAccount("comma-tag-a@example.com");

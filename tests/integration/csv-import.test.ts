@@ -37,6 +37,27 @@ async function newAccount(
   return { client, householdId: await ownedHouseholdId(email) };
 }
 
+/** Returns the import and export audit events of a user, oldest first. */
+async function inventoryAudits(email: string) {
+  const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+  return prisma.auditLog.findMany({
+    where: {
+      actorId: user.id,
+      action: { in: ["INVENTORY_IMPORTED", "INVENTORY_EXPORTED"] },
+    },
+    orderBy: { createdAt: "asc" },
+    select: {
+      action: true,
+      actorId: true,
+      targetType: true,
+      targetId: true,
+      oldValues: true,
+      newValues: true,
+      ipAddress: true,
+    },
+  });
+}
+
 /** Returns a household's rows that an import may write, for comparisons. */
 async function snapshot(householdId: string) {
   const where = { householdId };
@@ -637,6 +658,81 @@ describe("import access", () => {
     });
     expect(response.status).toBe(302);
     expect(await prisma.importJob.count({ where: { id: jobId } })).toBe(0);
+  });
+});
+
+describe("import audit", () => {
+  it("records counts of a confirmed import", async () => {
+    const email = "audit-import@example.com";
+    const { client, householdId } = await newAccount(email);
+    await importCsv(client, "HB.import_ref,HB.location,HB.name\nr1,Shed,Saw\n");
+    const jobId = await uploadCsv(
+      client,
+      [
+        "HB.import_ref,HB.location,HB.name,HB.tags,HB.quantity",
+        "r1,Shed / Shelf,Saw,tools,1",
+        "r2,Shed / Shelf,Drill,tools; power,2",
+        "r3,Shed,Broken,,-1",
+      ].join("\n"),
+    );
+    const blocked = await confirmImport(client, jobId);
+    expect(blocked.status).toBe(409);
+    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const firstImport = {
+      action: "INVENTORY_IMPORTED",
+      actorId: user.id,
+      targetType: "Household",
+      targetId: householdId,
+      oldValues: null,
+      newValues: {
+        itemsCreated: 1,
+        itemsUpdated: 0,
+        locationsCreated: 1,
+        tagsCreated: 0,
+        rowsSkipped: 0,
+      },
+      ipAddress: "127.0.0.1",
+    };
+    expect(await inventoryAudits(email)).toEqual([firstImport]);
+
+    const response = await confirmImport(client, jobId, {
+      skipRowsWithErrors: true,
+    });
+    expect(response.status).toBe(302);
+    expect(await inventoryAudits(email)).toEqual([
+      firstImport,
+      {
+        ...firstImport,
+        newValues: {
+          itemsCreated: 1,
+          itemsUpdated: 1,
+          locationsCreated: 1,
+          tagsCreated: 2,
+          rowsSkipped: 1,
+        },
+      },
+    ]);
+  });
+
+  it("imports when the audit write fails", async () => {
+    const email = "audit-fails@example.com";
+    const { client, householdId } = await newAccount(email);
+    const jobId = await uploadCsv(client, "HB.location,HB.name\nShed,Saw\n");
+    await prisma.$executeRawUnsafe(
+      'ALTER TABLE "AuditLog" RENAME TO "AuditLogHidden"',
+    );
+    let response: Response;
+    try {
+      response = await confirmImport(client, jobId);
+    } finally {
+      await prisma.$executeRawUnsafe(
+        'ALTER TABLE "AuditLogHidden" RENAME TO "AuditLog"',
+      );
+    }
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe(`/items/import?job=${jobId}`);
+    expect(await prisma.item.count({ where: { householdId } })).toBe(1);
+    expect(await inventoryAudits(email)).toEqual([]);
   });
 });
 

@@ -4,9 +4,11 @@
 // the steps, so the confirmation cannot carry rows the preview never
 // checked.
 import { Prisma as PrismaRuntime } from "~/generated/prisma/client";
+import { recordAuditEvent } from "~/utils/audit.server";
 import type { Prisma } from "~/utils/db.server";
 import { prisma } from "~/utils/db.server";
 import { logger } from "~/utils/logger.server";
+import type { RequestInfo } from "~/utils/request-context.server";
 
 import { getHouseholdCurrency } from "../currency.server";
 import type { HouseholdScope } from "../scope.server";
@@ -276,13 +278,15 @@ const STALE_PLAN_CODES = new Set(["P2002", "P2003", "P2010", "P2034"]);
  * problems, nothing is written unless `skipRowsWithErrors` is set, and then
  * only the rows without problems are. Any failure rolls the transaction
  * back, so the household is left as it was. Imports into one household run
- * one at a time. Throws 404 for jobs the user cannot see and 403 when the
- * user may no longer edit the household.
+ * one at a time. A written import records INVENTORY_IMPORTED after the
+ * commit. Throws 404 for jobs the user cannot see and 403 when the user may
+ * no longer edit the household.
  */
 export async function confirmImportJob(
   scope: HouseholdScope,
   jobId: string,
   options: { skipRowsWithErrors: boolean },
+  info: RequestInfo,
 ): Promise<ImportConfirmation> {
   const job = await findJob(scope, jobId);
   requireEditAccess(scope, job.householdId);
@@ -373,6 +377,18 @@ export async function confirmImportJob(
   }
 
   if (outcome.ok) {
+    // recordAuditEvent logs and swallows its own failures, so a failed audit
+    // write never turns a committed import into an error.
+    await recordAuditEvent(
+      {
+        action: "INVENTORY_IMPORTED",
+        actorId: scope.userId,
+        targetType: "Household",
+        targetId: job.householdId,
+        newValues: outcome.result,
+      },
+      info,
+    );
     logger.info(
       {
         event: "items.imported",
