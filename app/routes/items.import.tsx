@@ -1,5 +1,6 @@
 import type {
   ActionFunctionArgs,
+  HeadersFunction,
   LoaderFunctionArgs,
   MetaFunction,
 } from "@remix-run/node";
@@ -33,12 +34,17 @@ import {
   editableHouseholdIds,
   requireHouseholdScope,
 } from "~/modules/inventory/scope.server";
+import { checkThrottle } from "~/modules/security/throttle.server";
 import { validateCsrf, readCheckedForm } from "~/utils/csrf.server";
+import { getEnv } from "~/utils/env.server";
 import { getRequestInfo } from "~/utils/request-context.server";
 
 export { ErrorPage as ErrorBoundary } from "~/components/error-page";
 
 export const meta: MetaFunction = () => [{ title: "Import items · Dokodo" }];
+
+/** Passes the action's Retry-After on to document responses. */
+export const headers: HeadersFunction = ({ actionHeaders }) => actionHeaders;
 
 const numberFormat = new Intl.NumberFormat("en-US");
 const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
@@ -83,9 +89,18 @@ function textField(formData: FormData, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
+/** Returns a window length such as "10 minutes" or "90 seconds". */
+function describeWindow(seconds: number): string {
+  if (seconds % 60 !== 0) return `${seconds} seconds`;
+  const minutes = seconds / 60;
+  return minutes === 1 ? "minute" : `${minutes} minutes`;
+}
+
 /**
  * Stores an uploaded file and redirects to its preview (multipart form), or
- * confirms or discards an upload (intent "confirm" or "discard").
+ * confirms or discards an upload (intent "confirm" or "discard"). Uploads
+ * count against the "import-upload" throttle policy of the user, checked
+ * once the CSRF token is valid.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
@@ -96,6 +111,23 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return data({ formError: upload.message }, { status: upload.status });
     }
     await validateCsrf(upload.value, request);
+    const decision = await checkThrottle(
+      "import-upload",
+      scope.userId,
+      request,
+    );
+    if (!decision.allowed) {
+      const env = getEnv();
+      return data(
+        {
+          formError: `You can upload at most ${env.THROTTLE_IMPORT_UPLOAD_LIMIT} files every ${describeWindow(env.THROTTLE_IMPORT_UPLOAD_WINDOW_SECONDS)}. Try again in ${decision.retryAfterSeconds} seconds.`,
+        },
+        {
+          status: 429,
+          headers: { "Retry-After": String(decision.retryAfterSeconds) },
+        },
+      );
+    }
     const householdId =
       textField(upload.value, "householdId") ||
       importTargets(scope)[0]?.id ||

@@ -223,6 +223,8 @@ const throttleSettings = {
   THROTTLE_VERIFICATION_RESEND_WINDOW_SECONDS: secondsSetting("60"),
   THROTTLE_CHECKOUT_LIMIT: countSetting("10"),
   THROTTLE_CHECKOUT_WINDOW_SECONDS: secondsSetting("60"),
+  THROTTLE_IMPORT_UPLOAD_LIMIT: countSetting("10"),
+  THROTTLE_IMPORT_UPLOAD_WINDOW_SECONDS: secondsSetting("600"),
   LOCKOUT_THRESHOLD: countSetting("5"),
   LOCKOUT_BASE_DELAY_SECONDS: secondsSetting("30"),
   LOCKOUT_MAX_DELAY_SECONDS: secondsSetting("900"),

@@ -21,8 +21,13 @@ import { startTestServer } from "../support/server";
 
 let server: TestServer;
 
+const UPLOAD_LIMIT = 10;
+
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({
+    THROTTLE_IMPORT_UPLOAD_LIMIT: String(UPLOAD_LIMIT),
+    THROTTLE_IMPORT_UPLOAD_WINDOW_SECONDS: "600",
+  });
 });
 
 afterAll(async () => {
@@ -865,6 +870,51 @@ describe("stored preview", () => {
     expect(job.csvText).toBe("");
     const items = await prisma.item.findMany({ where: { householdId } });
     expect(items.map((item) => item.name)).toEqual(["Saw v2"]);
+  });
+});
+
+describe("upload throttle", () => {
+  it("rejects uploads over the limit", async () => {
+    const email = "upload-limit@example.com";
+    const { client } = await newAccount(email);
+    const csv = "HB.location,HB.name\nShed,Saw\n";
+    const jobIds: string[] = [];
+    for (let upload = 0; upload < UPLOAD_LIMIT; upload += 1) {
+      jobIds.push(await uploadCsv(client, csv));
+    }
+    const user = await prisma.user.findUniqueOrThrow({ where: { email } });
+    const jobsBefore = await prisma.importJob.count({
+      where: { userId: user.id },
+    });
+
+    const response = await postMultipart(
+      client,
+      "/items/import",
+      {},
+      { field: "file", name: "items.csv", content: csv },
+    );
+    expect(response.status).toBe(429);
+    const retryAfter = Number(response.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(590);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect(decodeHtml(await response.text())).toContain(
+      `You can upload at most 10 files every 10 minutes. Try again in ${retryAfter} seconds.`,
+    );
+    expect(await prisma.importJob.count({ where: { userId: user.id } })).toBe(
+      jobsBefore,
+    );
+
+    // Confirming and discarding post to the same path but are not uploads.
+    const lastJob = jobIds.at(-1)!;
+    expect((await confirmImport(client, lastJob)).status).toBe(302);
+    const discard = await client.postForm(`/items/import?job=${jobIds[0]}`, {
+      jobId: jobIds.at(-2)!,
+      intent: "discard",
+    });
+    expect(discard.status).toBe(302);
+
+    const other = await newAccount("upload-limit-other@example.com");
+    await uploadCsv(other.client, csv);
   });
 });
 

@@ -271,7 +271,7 @@ export function logThrottleRejection(
 /** Policies that a route action checks itself, because they need the session or the form. */
 export type ActionThrottlePolicyName = Extract<
   ThrottlePolicyName,
-  "password-reset-email" | "verification-resend" | "checkout"
+  "password-reset-email" | "verification-resend" | "checkout" | "import-upload"
 >;
 
 /**
