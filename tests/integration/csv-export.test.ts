@@ -10,6 +10,7 @@ import {
   exportCsv,
   fetchProblems,
   importCsv,
+  inventoryAuditEvents,
   parseCsv,
   uploadCsv,
 } from "../support/csv";
@@ -417,19 +418,7 @@ describe("export audit", () => {
       404,
     );
 
-    const audits = await prisma.auditLog.findMany({
-      where: { actorId: user.id, action: "INVENTORY_EXPORTED" },
-      orderBy: { createdAt: "asc" },
-      select: {
-        action: true,
-        actorId: true,
-        targetType: true,
-        targetId: true,
-        oldValues: true,
-        newValues: true,
-        ipAddress: true,
-      },
-    });
+    const audits = await inventoryAuditEvents(user.id);
     const event = {
       action: "INVENTORY_EXPORTED",
       actorId: user.id,

@@ -1,6 +1,7 @@
 import { parse } from "csv-parse/sync";
 
 import { unguardFormula } from "~/modules/inventory/csv/columns";
+import { prisma } from "~/utils/db.server";
 
 import type { TestClient } from "./client";
 
@@ -146,4 +147,27 @@ export function decodeHtml(text: string): string {
     .replaceAll("&lt;", "<")
     .replaceAll("&gt;", ">")
     .replaceAll("&amp;", "&");
+}
+
+/**
+ * Returns the INVENTORY_IMPORTED and INVENTORY_EXPORTED audit events of a
+ * user, oldest first, with the columns the tests compare.
+ */
+export function inventoryAuditEvents(actorId: string) {
+  return prisma.auditLog.findMany({
+    where: {
+      actorId,
+      action: { in: ["INVENTORY_IMPORTED", "INVENTORY_EXPORTED"] },
+    },
+    orderBy: { createdAt: "asc" },
+    select: {
+      action: true,
+      actorId: true,
+      targetType: true,
+      targetId: true,
+      oldValues: true,
+      newValues: true,
+      ipAddress: true,
+    },
+  });
 }
