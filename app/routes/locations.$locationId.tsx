@@ -20,6 +20,7 @@ import {
   renameLocation,
 } from "~/modules/inventory/locations.server";
 import {
+  LOCATION_NAME_HINT,
   LOCATION_NAME_MAX_LENGTH,
   moveLocationSchema,
   readFormFields,
@@ -222,6 +223,7 @@ export default function LocationPage() {
               name="name"
               required
               maxLength={LOCATION_NAME_MAX_LENGTH}
+              hint={LOCATION_NAME_HINT}
               defaultValue={rename?.values.name ?? location.name}
               errors={rename?.errors?.name}
             />

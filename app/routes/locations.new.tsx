@@ -13,6 +13,7 @@ import {
   getLocationOptions,
 } from "~/modules/inventory/locations.server";
 import {
+  LOCATION_NAME_HINT,
   LOCATION_NAME_MAX_LENGTH,
   newLocationSchema,
   readFormFields,
@@ -75,6 +76,7 @@ export default function NewLocationPage() {
           name="name"
           required
           maxLength={LOCATION_NAME_MAX_LENGTH}
+          hint={LOCATION_NAME_HINT}
           defaultValue={values?.name}
           errors={errors?.name}
         />

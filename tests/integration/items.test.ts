@@ -7,6 +7,7 @@ import { registerAccount } from "../support/client";
 import {
   createItemViaForm,
   createLocationViaForm,
+  fieldErrors,
   linkedItemIds,
   ownedHouseholdId,
 } from "../support/inventory";
@@ -223,6 +224,21 @@ describe("item form validation", () => {
     expect(await tooMany.text()).toContain(
       "Use at most 20 tags. This list has 21.",
     );
+  });
+
+  it("treats an invisible name as empty", async () => {
+    const response = await client.postForm("/items/new", {
+      ...validFields,
+      name: "\u200B \u2060",
+      description: "Kept",
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "name")).toEqual(["Enter a name for the item."]);
+    expect(body).toContain(">Kept</textarea>");
+    expect(
+      await prisma.item.count({ where: { householdId, description: "Kept" } }),
+    ).toBe(0);
   });
 
   it("counts tags after removing duplicates", async () => {

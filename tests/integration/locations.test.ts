@@ -7,7 +7,11 @@ import {
   registerAccount,
   TestClient as AnonymousClient,
 } from "../support/client";
-import { createLocationViaForm, ownedHouseholdId } from "../support/inventory";
+import {
+  createLocationViaForm,
+  fieldErrors,
+  ownedHouseholdId,
+} from "../support/inventory";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 
@@ -37,6 +41,9 @@ async function addItems(locationId: string, count: number, prefix: string) {
     })),
   });
 }
+
+const SLASH_MESSAGE =
+  "Remove “/” from the name. Location paths use it to separate locations, as in “House / Garage”, so use another character, such as “-” or “|”.";
 
 async function parentOf(locationId: string): Promise<string | null> {
   const location = await prisma.location.findUniqueOrThrow({
@@ -141,6 +148,40 @@ describe("creating locations", () => {
 
     expect(await prisma.location.count()).toBe(before);
   });
+
+  it("rejects a slash in the name", async () => {
+    const parent = await createLocationViaForm(client, "Study room");
+    const response = await client.postForm("/locations/new", {
+      name: "Shelf 1/2",
+      parentId: parent,
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "name")).toEqual([SLASH_MESSAGE]);
+    expect(fieldErrors(body, "parentId")).toEqual([]);
+    expect(body).toContain('value="Shelf 1/2"');
+    expect(body).toContain(
+      `<option value="${parent}" selected="">Study room</option>`,
+    );
+    expect(await prisma.location.count({ where: { parentId: parent } })).toBe(
+      0,
+    );
+  });
+
+  it("treats invisible names as empty", async () => {
+    const before = await prisma.location.count();
+    for (const name of ["\u200B", "\u200B \u2060\uFEFF", "\u3164"]) {
+      const response = await client.postForm("/locations/new", {
+        name,
+        parentId: "",
+      });
+      expect(response.status, JSON.stringify(name)).toBe(400);
+      expect(fieldErrors(await response.text(), "name")).toEqual([
+        "Enter a name for the location.",
+      ]);
+    }
+    expect(await prisma.location.count()).toBe(before);
+  });
 });
 
 describe("location tree", () => {
@@ -212,6 +253,25 @@ describe("renaming and moving", () => {
       where: { id: porch },
     });
     expect(row.name).toBe("Front porch");
+  });
+
+  it("rejects a slash or invisible new name", async () => {
+    const attic = await createLocationViaForm(client, "Attic room");
+    for (const [name, message] of [
+      ["Attic/loft", SLASH_MESSAGE],
+      ["\u200B\u200B", "Enter a name for the location."],
+    ] as const) {
+      const response = await client.postForm(`/locations/${attic}`, {
+        intent: "rename",
+        name,
+      });
+      expect(response.status, name).toBe(400);
+      expect(fieldErrors(await response.text(), "name")).toEqual([message]);
+    }
+    const row = await prisma.location.findUniqueOrThrow({
+      where: { id: attic },
+    });
+    expect(row.name).toBe("Attic room");
   });
 
   it("rejects a blank new name", async () => {

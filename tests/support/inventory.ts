@@ -65,3 +65,43 @@ export function linkedItemIds(body: string): string[] {
   }
   return ids;
 }
+
+const HTML_ENTITIES: Record<string, string> = {
+  "&amp;": "&",
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&#x27;": "'",
+};
+
+function decodeHtml(text: string): string {
+  return text.replace(/&(?:amp|lt|gt|quot|#x27);/g, (entity) => {
+    return HTML_ENTITIES[entity]!;
+  });
+}
+
+/**
+ * Returns the error messages shown for a form field: the list items of the
+ * element that the field's aria-describedby names with an "-error" ID. A
+ * field without such a list has none. Checks the first input, select or
+ * textarea with that name.
+ */
+export function fieldErrors(body: string, name: string): string[] {
+  const field = body.match(
+    new RegExp(`<(?:input|select|textarea)\\b[^>]*\\bname="${name}"[^>]*>`),
+  );
+  if (!field) throw new Error(`The page has no field named "${name}".`);
+  const describedBy = field[0].match(/\baria-describedby="([^"]*)"/);
+  const errorId = describedBy?.[1]
+    ?.split(" ")
+    .find((id) => id.endsWith("-error"));
+  if (!errorId) return [];
+  const start = body.indexOf(`id="${errorId}"`);
+  if (start === -1) {
+    throw new Error(`Field "${name}" names a missing error list ${errorId}.`);
+  }
+  const list = body.slice(start, body.indexOf("</ul>", start));
+  return [...list.matchAll(/<li>([^<]*)<\/li>/g)].map((match) =>
+    decodeHtml(match[1]!),
+  );
+}

@@ -5,8 +5,14 @@ import {
   formatMoney,
   parseMoney,
 } from "~/modules/inventory/money";
+import { LOCATION_PATH_SEPARATOR } from "~/modules/inventory/csv/columns";
+import {
+  itemFormSchema,
+  locationNameSchema,
+} from "~/modules/inventory/schemas";
 import {
   formatAssetId,
+  hasVisibleCharacter,
   parseAssetId,
   parseBoolean,
   parseDate,
@@ -95,6 +101,83 @@ describe("parseBoolean", () => {
       ok: false,
       message: `“${text}” is not a yes/no value. Use true or false, yes or no, or 1 or 0.`,
     });
+  });
+});
+
+describe("hasVisibleCharacter", () => {
+  it.each([
+    ["Box", "letters"],
+    ["\u200BBox", "a letter after a zero-width space"],
+    ["❤️", "an emoji with a variation selector"],
+    [
+      "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+      "a tag-sequence flag",
+    ],
+    ["-", "punctuation"],
+  ])("accepts %j (%s)", (text) => {
+    expect(hasVisibleCharacter(text)).toBe(true);
+  });
+
+  it.each([
+    ["", "empty text"],
+    [" \t\n", "white space"],
+    ["\u00A0\u3000", "no-break and ideographic spaces"],
+    ["\u200B", "zero-width space"],
+    ["\u200B\u200C\u200D\u2060\uFEFF", "zero-width joiners and BOM"],
+    ["\u00AD", "soft hyphen"],
+    ["\u3164\uFFA0", "Hangul fillers"],
+    ["\u2800", "Braille blank"],
+    ["\u0007\u007F", "control characters"],
+    ["\uFE0F", "a lone variation selector"],
+  ])("rejects %j (%s)", (text) => {
+    expect(hasVisibleCharacter(text)).toBe(false);
+  });
+});
+
+describe("locationNameSchema", () => {
+  const SLASH_MESSAGE =
+    "Remove “/” from the name. Location paths use it to separate locations, as in “House / Garage”, so use another character, such as “-” or “|”.";
+
+  it("rejects a slash", () => {
+    const result = locationNameSchema.safeParse("Shelf 1/2");
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+      SLASH_MESSAGE,
+    ]);
+  });
+
+  it.each(["\u200B", " \u200B\u2060 ", "\u3164", ""])(
+    "treats %j as empty",
+    (name) => {
+      const result = locationNameSchema.safeParse(name);
+      expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+        "Enter a name for the location.",
+      ]);
+    },
+  );
+
+  it("trims and keeps other names", () => {
+    expect(locationNameSchema.parse("  Shelf 1-2 ")).toBe("Shelf 1-2");
+    expect(locationNameSchema.parse("Shelf ½ \\ top")).toBe("Shelf ½ \\ top");
+  });
+
+  it("uses the CSV path separator", () => {
+    expect(LOCATION_PATH_SEPARATOR).toBe("/");
+  });
+});
+
+describe("item form names", () => {
+  const base = { description: "", quantity: "1", locationId: "" };
+
+  it("treats an invisible item name as empty", () => {
+    const result = itemFormSchema.safeParse({
+      ...base,
+      name: "\u200B\u200B",
+      tags: "",
+    });
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+      "Enter a name for the item.",
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { LOCATION_PATH_SEPARATOR } from "./csv/columns";
 import type { CustomFieldEntry, ItemDetailValues } from "./item-details";
 import {
   EMPTY_ITEM_DETAILS,
@@ -7,6 +8,7 @@ import {
   parseDetailValue,
   validateCustomFieldRows,
 } from "./item-details";
+import { hasVisibleCharacter } from "./values";
 
 export const LOCATION_NAME_MAX_LENGTH = 100;
 export const ITEM_NAME_MAX_LENGTH = 200;
@@ -54,13 +56,26 @@ const optionalIdSchema = z
   .optional()
   .transform((value) => (value ? value : null));
 
-/** A location name, trimmed. */
+const LOCATION_NAME_REQUIRED = "Enter a name for the location.";
+
+/** The hint under every location name input. */
+export const LOCATION_NAME_HINT = `Any name without “${LOCATION_PATH_SEPARATOR}”, which separates locations in paths such as “House ${LOCATION_PATH_SEPARATOR} Garage”.`;
+
+/**
+ * A location name, trimmed. It needs a visible character, and it cannot
+ * contain "/", because CSV export joins location paths with it and CSV
+ * import splits them on it, so "Shelf 1/2" would come back as two levels.
+ */
 export const locationNameSchema = z
-  .string({ required_error: "Enter a name for the location." })
+  .string({ required_error: LOCATION_NAME_REQUIRED })
   .trim()
-  .min(1, "Enter a name for the location.")
-  .max(
-    LOCATION_NAME_MAX_LENGTH,
+  .refine(hasVisibleCharacter, LOCATION_NAME_REQUIRED)
+  .refine(
+    (name) => !name.includes(LOCATION_PATH_SEPARATOR),
+    `Remove “${LOCATION_PATH_SEPARATOR}” from the name. Location paths use it to separate locations, as in “House ${LOCATION_PATH_SEPARATOR} Garage”, so use another character, such as “-” or “|”.`,
+  )
+  .refine(
+    (name) => name.length <= LOCATION_NAME_MAX_LENGTH,
     `Use a location name of at most ${LOCATION_NAME_MAX_LENGTH} characters.`,
   );
 
@@ -139,14 +154,16 @@ const quantitySchema = z
     return Number(value);
   });
 
+const ITEM_NAME_REQUIRED = "Enter a name for the item.";
+
 /** The form that creates or edits an item. */
 export const itemFormSchema = z.object({
   name: z
-    .string({ required_error: "Enter a name for the item." })
+    .string({ required_error: ITEM_NAME_REQUIRED })
     .trim()
-    .min(1, "Enter a name for the item.")
-    .max(
-      ITEM_NAME_MAX_LENGTH,
+    .refine(hasVisibleCharacter, ITEM_NAME_REQUIRED)
+    .refine(
+      (name) => name.length <= ITEM_NAME_MAX_LENGTH,
       `Use an item name of at most ${ITEM_NAME_MAX_LENGTH} characters.`,
     ),
   description: z

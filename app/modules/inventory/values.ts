@@ -153,6 +153,22 @@ export function parseBoolean(text: string): ValueResult<boolean> {
   };
 }
 
+// Invisible characters are white space, control and format characters
+// (such as U+200B ZERO WIDTH SPACE) and the other Default_Ignorable code
+// points (such as U+3164 HANGUL FILLER). U+2800 BRAILLE PATTERN BLANK
+// counts too, because fonts draw it as an empty cell.
+const VISIBLE_CHARACTER =
+  /[^\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+
+/**
+ * Returns whether text contains at least one character that renders as
+ * something, so a name made only of spaces and zero-width characters
+ * counts as empty.
+ */
+export function hasVisibleCharacter(text: string): boolean {
+  return VISIBLE_CHARACTER.test(text);
+}
+
 /** Largest asset ID, so the number fits a PostgreSQL integer. */
 export const ASSET_ID_MAX = 999_999_999;
 
