@@ -241,6 +241,24 @@ describe("item form validation", () => {
     ).toBe(0);
   });
 
+  it("rejects the CSV tag separator", async () => {
+    const response = await client.postForm("/items/new", {
+      ...validFields,
+      name: "Hedge trimmer",
+      tags: "garden; tools, power",
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "tags")).toEqual([
+      "Remove “;” from the tag “garden; tools”. CSV files use it to separate tags, so use a comma to make two tags, or another character such as “-”.",
+    ]);
+    expect(body).toContain('value="garden; tools, power"');
+    expect(body).toContain('value="Hedge trimmer"');
+    expect(await prisma.item.count({ where: { name: "Hedge trimmer" } })).toBe(
+      0,
+    );
+  });
+
   it("counts tags after removing duplicates", async () => {
     const tags = [
       ...Array.from({ length: 20 }, (_, index) => `label${index}`),

@@ -5,10 +5,15 @@ import {
   formatMoney,
   parseMoney,
 } from "~/modules/inventory/money";
-import { LOCATION_PATH_SEPARATOR } from "~/modules/inventory/csv/columns";
+import {
+  LOCATION_PATH_SEPARATOR,
+  TAG_SEPARATOR,
+} from "~/modules/inventory/csv/columns";
+import { parseImportCsv } from "~/modules/inventory/csv/parse";
 import {
   itemFormSchema,
   locationNameSchema,
+  parseItemForm,
 } from "~/modules/inventory/schemas";
 import {
   formatAssetId,
@@ -166,8 +171,13 @@ describe("locationNameSchema", () => {
   });
 });
 
-describe("item form names", () => {
+describe("item form names and tags", () => {
   const base = { description: "", quantity: "1", locationId: "" };
+
+  function tagMessages(tags: string): string[] {
+    const result = itemFormSchema.safeParse({ ...base, name: "Lamp", tags });
+    return result.error?.issues.map((issue) => issue.message) ?? [];
+  }
 
   it("treats an invisible item name as empty", () => {
     const result = itemFormSchema.safeParse({
@@ -178,6 +188,51 @@ describe("item form names", () => {
     expect(result.error?.issues.map((issue) => issue.message)).toEqual([
       "Enter a name for the item.",
     ]);
+  });
+
+  it("rejects the CSV tag separator", () => {
+    expect(TAG_SEPARATOR).toBe(";");
+    expect(tagMessages("garden, tools;power")).toEqual([
+      "Remove “;” from the tag “tools;power”. CSV files use it to separate tags, so use a comma to make two tags, or another character such as “-”.",
+    ]);
+  });
+
+  it("rejects an invisible tag", () => {
+    expect(tagMessages("garden, \u200B")).toEqual([
+      "A tag in the list has only invisible characters, such as zero-width spaces. Remove it or type a name.",
+    ]);
+  });
+
+  // The item form and CSV import must accept the same tag lists, so an
+  // exported file imports again and a form can save what import created.
+  const tagCases: [string, string[]][] = [
+    ["longest tag", ["t".repeat(50)]],
+    ["tag one too long", ["t".repeat(51)]],
+    ["most tags", Array.from({ length: 20 }, (_, index) => `tag${index}`)],
+    [
+      "one tag too many",
+      Array.from({ length: 21 }, (_, index) => `tag${index}`),
+    ],
+    [
+      "duplicates beyond the maximum",
+      [...Array.from({ length: 20 }, (_, index) => `tag${index}`), "TAG0"],
+    ],
+  ];
+
+  it.each(tagCases)("agrees with CSV import on %s", (_, tags) => {
+    const form = new FormData();
+    form.set("name", "Lamp");
+    form.set("tags", tags.join(", "));
+    const formResult = parseItemForm(form, "USD");
+
+    const csv = `HB.location,HB.name,HB.tags\n,Lamp,"${tags.join("; ")}"\n`;
+    const file = parseImportCsv(csv, { currency: "USD" });
+    if (!file.ok) throw new Error(file.fileErrors.join(" "));
+
+    expect(file.problems.length === 0).toBe(formResult.ok);
+    if (formResult.ok) {
+      expect(file.rows[0]!.tags).toEqual(formResult.input.tags);
+    }
   });
 });
 

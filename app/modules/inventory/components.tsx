@@ -4,6 +4,7 @@ import { useId } from "react";
 import { ErrorList, Field, TextareaField } from "~/components/forms";
 import type { FieldErrors } from "~/utils/forms";
 
+import { TAG_SEPARATOR } from "./csv/columns";
 import { CustomFieldRows, ItemDetailFields } from "./item-detail-fields";
 import type { CustomFieldEntry } from "./item-details";
 import type { LocationOption } from "./location-tree.server";
@@ -135,7 +136,7 @@ export function ItemFields({
         label="Tags"
         name="tags"
         defaultValue={values.tags}
-        hint={`Separate tags with commas, such as “tools, garden”. At most ${TAGS_PER_ITEM_MAX} tags of up to ${TAG_NAME_MAX_LENGTH} characters each.`}
+        hint={`Separate tags with commas, such as “tools, garden”. At most ${TAGS_PER_ITEM_MAX} tags of up to ${TAG_NAME_MAX_LENGTH} characters each, without “${TAG_SEPARATOR}”.`}
         errors={errors?.tags}
       />
       <ItemDetailFields values={values} errors={errors} currency={currency} />

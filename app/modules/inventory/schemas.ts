@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { LOCATION_PATH_SEPARATOR } from "./csv/columns";
+import { LOCATION_PATH_SEPARATOR, TAG_SEPARATOR } from "./csv/columns";
 import type { CustomFieldEntry, ItemDetailValues } from "./item-details";
 import {
   EMPTY_ITEM_DETAILS,
@@ -121,6 +121,19 @@ const tagListSchema = z
   .transform((value) => splitTagList(value ?? ""))
   .superRefine((names, context) => {
     for (const name of names) {
+      if (!hasVisibleCharacter(name)) {
+        context.addIssue({
+          code: z.ZodIssueCode.custom,
+          message:
+            "A tag in the list has only invisible characters, such as zero-width spaces. Remove it or type a name.",
+        });
+      }
+      if (name.includes(TAG_SEPARATOR)) {
+        context.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `Remove “${TAG_SEPARATOR}” from the tag “${name.slice(0, 40)}”. CSV files use it to separate tags, so use a comma to make two tags, or another character such as “-”.`,
+        });
+      }
       if (name.length > TAG_NAME_MAX_LENGTH) {
         context.addIssue({
           code: z.ZodIssueCode.custom,
