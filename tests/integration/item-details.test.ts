@@ -6,6 +6,7 @@ import type { TestClient } from "../support/client";
 import { registerAccount } from "../support/client";
 import {
   createLocationViaForm,
+  fieldErrors,
   ownedHouseholdId,
   redirectedId,
 } from "../support/inventory";
@@ -185,6 +186,61 @@ describe("item details", () => {
     expect(body).toContain(
       "Custom field 4: enter a value for “Size”, or clear its name to remove it.",
     );
+  });
+
+  it("reads yes/no words like CSV", async () => {
+    const cases: [string, boolean][] = [
+      ["true", true],
+      ["on", true],
+      ["yes", true],
+      ["1", true],
+      ["false", false],
+      ["off", false],
+      ["no", false],
+      ["0", false],
+      ["", false],
+    ];
+    for (const [text, expected] of cases) {
+      const response = await client.postForm("/items/new", {
+        ...baseFields(`Insured ${text || "empty"}`),
+        insured: text,
+        lifetimeWarranty: text,
+        archived: text,
+      });
+      const id = redirectedId(response, "/items/");
+      const item = await prisma.item.findUniqueOrThrow({ where: { id } });
+      expect(item.insured, text).toBe(expected);
+      expect(item.lifetimeWarranty, text).toBe(expected);
+      expect(item.archived, text).toBe(expected);
+    }
+
+    const absent = await client.postForm("/items/new", baseFields("Bare"));
+    const id = redirectedId(absent, "/items/");
+    const item = await prisma.item.findUniqueOrThrow({ where: { id } });
+    expect(item.insured).toBe(false);
+    expect(item.lifetimeWarranty).toBe(false);
+    expect(item.archived).toBe(false);
+  });
+
+  it("rejects other yes/no values", async () => {
+    const response = await client.postForm("/items/new", {
+      ...baseFields("Bicycle"),
+      serialNumber: "BK-9",
+      insured: "maybe",
+      archived: "2",
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "insured")).toEqual([
+      "Insured: “maybe” is not a yes/no value. Tick or clear the box, or send true or false, yes or no, 1 or 0, or on or off.",
+    ]);
+    expect(fieldErrors(body, "archived")).toEqual([
+      "Archived: “2” is not a yes/no value. Tick or clear the box, or send true or false, yes or no, 1 or 0, or on or off.",
+    ]);
+    expect(fieldErrors(body, "lifetimeWarranty")).toEqual([]);
+    expect(body).toContain('value="Bicycle"');
+    expect(body).toContain('value="BK-9"');
+    expect(await prisma.item.count({ where: { name: "Bicycle" } })).toBe(0);
   });
 
   it("edits details and custom fields", async () => {

@@ -20,6 +20,7 @@ import {
   hasVisibleCharacter,
   parseAssetId,
   parseBoolean,
+  parseCheckboxValue,
   parseDate,
   parseHttpUrl,
 } from "~/modules/inventory/values";
@@ -105,6 +106,33 @@ describe("parseBoolean", () => {
     expect(parseBoolean(text)).toEqual({
       ok: false,
       message: `“${text}” is not a yes/no value. Use true or false, yes or no, or 1 or 0.`,
+    });
+  });
+});
+
+describe("parseCheckboxValue", () => {
+  it.each([
+    ["true", true],
+    ["on", true],
+    ["ON", true],
+    ["yes", true],
+    ["1", true],
+    ["t", true],
+    ["false", false],
+    ["off", false],
+    ["Off", false],
+    ["no", false],
+    ["0", false],
+    ["f", false],
+    ["", false],
+  ])("reads %j", (text, expected) => {
+    expect(parseCheckboxValue(text)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(["maybe", "2", "checked", "-1"])("rejects %j", (text) => {
+    expect(parseCheckboxValue(text)).toEqual({
+      ok: false,
+      message: `“${text}” is not a yes/no value. Tick or clear the box, or send true or false, yes or no, 1 or 0, or on or off.`,
     });
   });
 });

@@ -13,7 +13,7 @@ import {
   SHORT_TEXT_MAX_LENGTH,
 } from "./item-details";
 import { CUSTOM_FIELD_INPUTS } from "./schemas";
-import { latestDate } from "./values";
+import { latestDate, parseCheckboxValue } from "./values";
 
 /** Blank custom field rows offered below the filled ones. */
 export const BLANK_CUSTOM_FIELD_ROWS = 3;
@@ -42,6 +42,12 @@ function fieldByKey(key: string): ItemDetailField {
   return field;
 }
 
+/** Returns whether a stored or submitted yes/no text means ticked. */
+function isTicked(text: string | undefined): boolean {
+  const result = parseCheckboxValue(text ?? "");
+  return result.ok && result.value;
+}
+
 function Checkbox({
   field,
   checked,
@@ -61,6 +67,8 @@ function Checkbox({
           name={field.key}
           value="true"
           defaultChecked={checked}
+          aria-invalid={errors?.length ? true : undefined}
+          aria-describedby={errors?.length ? `${id}-error` : undefined}
         />
         <span>{field.label}</span>
       </label>
@@ -84,11 +92,7 @@ function DetailInput({
   switch (kind.type) {
     case "boolean":
       return (
-        <Checkbox
-          field={field}
-          checked={value === "true" || value === "on"}
-          errors={errors}
-        />
+        <Checkbox field={field} checked={isTicked(value)} errors={errors} />
       );
     case "text":
       return kind.multiline ? (

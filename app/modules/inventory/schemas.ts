@@ -8,7 +8,7 @@ import {
   parseDetailValue,
   validateCustomFieldRows,
 } from "./item-details";
-import { hasVisibleCharacter } from "./values";
+import { hasVisibleCharacter, parseCheckboxValue } from "./values";
 
 export const LOCATION_NAME_MAX_LENGTH = 100;
 export const ITEM_NAME_MAX_LENGTH = 200;
@@ -243,7 +243,7 @@ export type ItemFormResult =
  * every detail of ITEM_DETAIL_FIELDS and the custom field rows. Prices are
  * read in `currency`, the household's ISO 4217 code. Every invalid field
  * gets its own message that starts with the field's label, so one submit
- * reports all of them. Checkboxes count as ticked when present.
+ * reports all of them. Yes/no details are read by parseCheckboxValue.
  */
 export function parseItemForm(
   formData: FormData,
@@ -264,11 +264,10 @@ export function parseItemForm(
   for (const field of ITEM_DETAIL_FIELDS) {
     const raw = formData.get(field.key);
     const text = typeof raw === "string" ? raw : "";
-    if (field.kind.type === "boolean") {
-      details[field.key] = text !== "" && text !== "false";
-      continue;
-    }
-    const result = parseDetailValue(field, text, currency, today);
+    const result =
+      field.kind.type === "boolean"
+        ? parseCheckboxValue(text)
+        : parseDetailValue(field, text, currency, today);
     if (result.ok) details[field.key] = result.value;
     else errors[field.key] = [`${field.label}: ${result.message}`];
   }

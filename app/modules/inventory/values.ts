@@ -153,6 +153,26 @@ export function parseBoolean(text: string): ValueResult<boolean> {
   };
 }
 
+/**
+ * Parses the value an item form sends for a yes/no detail. A ticked
+ * checkbox sends its value attribute, "true" on our forms or "on" when the
+ * attribute is missing, and a cleared one sends nothing, so empty text is
+ * false. The words of parseBoolean and "off" are accepted too, so a script
+ * may post insured=no or insured=0. Any other text is an error, because
+ * storing it as true would record the opposite of what was meant.
+ */
+export function parseCheckboxValue(text: string): ValueResult<boolean> {
+  const word = text.trim().toLowerCase();
+  if (word === "on") return { ok: true, value: true };
+  if (word === "off") return { ok: true, value: false };
+  const parsed = parseBoolean(word);
+  if (parsed.ok) return parsed;
+  return {
+    ok: false,
+    message: `“${text.trim().slice(0, 40)}” is not a yes/no value. Tick or clear the box, or send true or false, yes or no, 1 or 0, or on or off.`,
+  };
+}
+
 // Invisible characters are white space, control and format characters
 // (such as U+200B ZERO WIDTH SPACE) and the other Default_Ignorable code
 // points (such as U+3164 HANGUL FILLER). U+2800 BRAILLE PATTERN BLANK
