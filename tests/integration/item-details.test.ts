@@ -243,6 +243,29 @@ describe("item details", () => {
     expect(await prisma.item.count({ where: { name: "Bicycle" } })).toBe(0);
   });
 
+  it("rejects white space in the URL", async () => {
+    const response = await client.postForm("/items/new", {
+      ...baseFields("Manual"),
+      url: "https://example.com/a b",
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "url")).toEqual([
+      "URL: “https://example.com/a b” contains a space. Write spaces as %20, or remove them.",
+    ]);
+    expect(body).toContain('value="https://example.com/a b"');
+
+    const control = await client.postForm("/items/new", {
+      ...baseFields("Manual"),
+      url: "https://example.com/a\u0007b",
+    });
+    expect(control.status).toBe(400);
+    expect(fieldErrors(await control.text(), "url")).toEqual([
+      "URL: “https://example.com/a\u0007b” contains the white space, control or invisible character U+0007. Remove it, or write it percent-encoded.",
+    ]);
+    expect(await prisma.item.count({ where: { name: "Manual" } })).toBe(0);
+  });
+
   it("edits details and custom fields", async () => {
     const created = await client.postForm("/items/new", {
       ...baseFields("Tent"),

@@ -383,6 +383,31 @@ describe("parseHttpUrl", () => {
     expect(result.ok).toBe(false);
     expect(result.ok ? "" : result.message).toContain("is not a web address");
   });
+
+  it("rejects a raw space", () => {
+    expect(parseHttpUrl("https://example.com/a b")).toEqual({
+      ok: false,
+      message:
+        "“https://example.com/a b” contains a space. Write spaces as %20, or remove them.",
+    });
+    expect(parseHttpUrl("https://example.com/a%20b")).toEqual({
+      ok: true,
+      value: "https://example.com/a%20b",
+    });
+  });
+
+  it.each([
+    ["https://example.com/a\tb", "U+0009"],
+    ["https://example.com/a\nb", "U+000A"],
+    ["https://example.com/a\u0007b", "U+0007"],
+    ["https://example.com/a\u00A0b", "U+00A0"],
+    ["https://exam\u200Bple.com/", "U+200B"],
+  ])("rejects hidden character in %j", (text, code) => {
+    expect(parseHttpUrl(text)).toEqual({
+      ok: false,
+      message: `“${text}” contains the white space, control or invisible character ${code}. Remove it, or write it percent-encoded.`,
+    });
+  });
 });
 
 describe("DEFAULT_CURRENCY", () => {

@@ -230,6 +230,8 @@ export const URL_MAX_LENGTH = 2048;
 /**
  * Parses an absolute http(s) URL, or empty text. Other schemes, such as
  * javascript:, are rejected because item pages render the URL as a link.
+ * So are white space, control and format characters inside the URL,
+ * because no valid URL contains them unencoded.
  */
 export function parseHttpUrl(text: string): ValueResult<string> {
   const trimmed = text.trim();
@@ -238,6 +240,18 @@ export function parseHttpUrl(text: string): ValueResult<string> {
     return {
       ok: false,
       message: `Shorten the URL to at most ${URL_MAX_LENGTH} characters.`,
+    };
+  }
+  const hidden = trimmed.match(/[\s\p{Cc}\p{Cf}]/u);
+  if (hidden) {
+    const character = hidden[0].codePointAt(0)!;
+    const code = `U+${character.toString(16).toUpperCase().padStart(4, "0")}`;
+    return {
+      ok: false,
+      message:
+        hidden[0] === " "
+          ? `“${trimmed.slice(0, 80)}” contains a space. Write spaces as %20, or remove them.`
+          : `“${trimmed.slice(0, 80)}” contains the white space, control or invisible character ${code}. Remove it, or write it percent-encoded.`,
     };
   }
   let url: URL;
