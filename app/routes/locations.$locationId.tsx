@@ -76,7 +76,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (!parsed.success) {
         return invalid({ intent, errors: toFieldErrors(parsed.error), values });
       }
-      await renameLocation(scope, locationId, parsed.data.name);
+      const result = await renameLocation(scope, locationId, parsed.data.name);
+      if (!result.ok) return invalid({ intent, errors: result.errors, values });
       return redirect(`/locations/${locationId}`);
     }
     case "move": {

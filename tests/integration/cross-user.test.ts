@@ -249,6 +249,20 @@ describe("another user's inventory", () => {
     expect(linkedItemIds(body)).toEqual([alices.item]);
   });
 
+  it("checks sibling names per household", async () => {
+    const top = await bob.postForm("/locations/new", {
+      name: "ALICE HOUSE",
+      parentId: "",
+    });
+    expect(top.status).toBe(302);
+    const location = top.headers.get("location")!;
+    const created = await prisma.location.findUniqueOrThrow({
+      where: { id: location.slice("/locations/".length) },
+    });
+    expect(created.householdId).toBe(await ownedHouseholdId("bob@example.com"));
+    expect(created.parentId).toBeNull();
+  });
+
   it("leaves the owner's access intact", async () => {
     const { response, body } = await alice.get(`/items/${alices.item}`);
     expect(response.status).toBe(200);

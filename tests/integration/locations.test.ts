@@ -42,6 +42,54 @@ async function addItems(locationId: string, count: number, prefix: string) {
   });
 }
 
+/** Inserts a chain of nested locations, top first, and returns their IDs. */
+async function createChain(
+  prefix: string,
+  levels: number,
+  parentId: string | null = null,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let level = 1; level <= levels; level += 1) {
+    const location = await prisma.location.create({
+      data: {
+        householdId,
+        parentId: ids.at(-1) ?? parentId,
+        name: `${prefix} ${level}`,
+      },
+    });
+    ids.push(location.id);
+  }
+  return ids;
+}
+
+/**
+ * Holds FOR UPDATE locks on some location rows until `release` is called.
+ * A request that writes one of these rows, or inserts a child under one,
+ * waits at that statement, after the checks it ran before it.
+ */
+async function holdLocationRows(ids: string[]) {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let signalLocked = () => {};
+  const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+  const holder = prisma.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`
+        SELECT id FROM "Location" WHERE id = ANY(${ids}::text[]) FOR UPDATE`;
+      signalLocked();
+      await released;
+    },
+    { timeout: 15_000 },
+  );
+  await locked;
+  return {
+    release: async () => {
+      release();
+      await holder;
+    },
+  };
+}
+
 const SLASH_MESSAGE =
   "Remove “/” from the name. Location paths use it to separate locations, as in “House / Garage”, so use another character, such as “-” or “|”.";
 
@@ -181,6 +229,215 @@ describe("creating locations", () => {
       ]);
     }
     expect(await prisma.location.count()).toBe(before);
+  });
+});
+
+describe("location nesting depth", () => {
+  it("allows 20 levels on create", async () => {
+    const chain = await createChain("Create depth", 19);
+    const response = await client.postForm("/locations/new", {
+      name: "Level 20",
+      parentId: chain.at(-1)!,
+    });
+    expect(response.status).toBe(302);
+  });
+
+  it("rejects level 21 on create", async () => {
+    const chain = await createChain("Deep", 20);
+    const response = await client.postForm("/locations/new", {
+      name: "Level 21",
+      parentId: chain.at(-1)!,
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "parentId")).toEqual([
+      "“Deep 20” is at level 20, so a location inside it would be at level 21. Locations can be nested at most 20 levels deep, the longest location path that CSV import accepts. Choose a location nearer the top level.",
+    ]);
+    expect(body).toContain('value="Level 21"');
+    expect(await prisma.location.count({ where: { name: "Level 21" } })).toBe(
+      0,
+    );
+  });
+
+  it("counts the moved subtree", async () => {
+    const target = await createChain("Target", 17);
+    const subtree = await createChain("Subtree", 5);
+
+    const tooDeep = await client.postForm(`/locations/${subtree[0]}`, {
+      intent: "move",
+      parentId: target[16]!,
+    });
+    expect(tooDeep.status).toBe(400);
+    expect(fieldErrors(await tooDeep.text(), "parentId")).toEqual([
+      "Moving “Subtree 1” into “Target 17” would nest locations 22 levels deep, because “Target 17” is at level 17 and “Subtree 1” with its sub-locations spans 5 levels. Locations can be nested at most 20 levels deep, the longest location path that CSV import accepts. Choose a location nearer the top level.",
+    ]);
+    expect(await parentOf(subtree[0]!)).toBeNull();
+
+    const fits = await client.postForm(`/locations/${subtree[0]}`, {
+      intent: "move",
+      parentId: target[14]!,
+    });
+    expect(fits.status).toBe(302);
+    expect(await parentOf(subtree[0]!)).toBe(target[14]);
+  });
+
+  it("rejects concurrent moves nesting too deep", async () => {
+    // Each move alone gives 5 + 10 = 15 levels, and together 5 + 10 + 10.
+    const base = await createChain("Base", 5);
+    const upper = await createChain("Upper", 10);
+    const lower = await createChain("Lower", 10);
+
+    const rowLocks = await holdLocationRows([upper[0]!, lower[0]!]);
+    const moves = Promise.all([
+      client.postForm(`/locations/${upper[0]}`, {
+        intent: "move",
+        parentId: base[4]!,
+      }),
+      client.postForm(`/locations/${lower[0]}`, {
+        intent: "move",
+        parentId: upper[9]!,
+      }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await rowLocks.release();
+    const [first, second] = await moves;
+
+    expect([first.status, second.status].sort()).toEqual([302, 400]);
+    const rejected = first.status === 400 ? first : second;
+    const [message] = fieldErrors(await rejected.text(), "parentId");
+    expect(message).toMatch(/ would nest locations 25 levels deep, /);
+    const movedCount =
+      Number((await parentOf(upper[0]!)) === base[4]) +
+      Number((await parentOf(lower[0]!)) === upper[9]);
+    expect(movedCount).toBe(1);
+  });
+});
+
+describe("sibling location names", () => {
+  it("rejects a duplicate ignoring case", async () => {
+    const closet = await createLocationViaForm(client, "Hall closet");
+    await createLocationViaForm(client, "Shoe box", closet);
+
+    const response = await client.postForm("/locations/new", {
+      name: "SHOE BOX",
+      parentId: closet,
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "name")).toEqual([
+      "“Hall closet” already contains a location named “Shoe box”, and locations in the same place need names that differ by more than case. Choose another name.",
+    ]);
+    expect(body).toContain('value="SHOE BOX"');
+    expect(await prisma.location.count({ where: { parentId: closet } })).toBe(
+      1,
+    );
+  });
+
+  it("rejects a duplicate top-level name", async () => {
+    await createLocationViaForm(client, "Boathouse");
+    const response = await client.postForm("/locations/new", {
+      name: "boathouse",
+      parentId: "",
+    });
+    expect(response.status).toBe(400);
+    expect(fieldErrors(await response.text(), "name")).toEqual([
+      "There is already a top-level location named “Boathouse”, and locations in the same place need names that differ by more than case. Choose another name.",
+    ]);
+    expect(
+      await prisma.location.count({
+        where: {
+          householdId,
+          name: { equals: "boathouse", mode: "insensitive" },
+        },
+      }),
+    ).toBe(1);
+  });
+
+  it("allows the name under other parents", async () => {
+    const east = await createLocationViaForm(client, "East room");
+    const west = await createLocationViaForm(client, "West room");
+    await createLocationViaForm(client, "Cupboard A", east);
+    const response = await client.postForm("/locations/new", {
+      name: "Cupboard A",
+      parentId: west,
+    });
+    expect(response.status).toBe(302);
+  });
+
+  it("checks renames against siblings", async () => {
+    const room = await createLocationViaForm(client, "Guest room");
+    const bed = await createLocationViaForm(client, "Bed", room);
+    const desk = await createLocationViaForm(client, "Writing desk", room);
+
+    const clash = await client.postForm(`/locations/${desk}`, {
+      intent: "rename",
+      name: "BED",
+    });
+    expect(clash.status).toBe(400);
+    const body = await clash.text();
+    expect(fieldErrors(body, "name")).toEqual([
+      "“Guest room” already contains a location named “Bed”, and locations in the same place need names that differ by more than case. Choose another name.",
+    ]);
+    expect(body).toContain('value="BED"');
+    const row = await prisma.location.findUniqueOrThrow({
+      where: { id: desk },
+    });
+    expect(row.name).toBe("Writing desk");
+
+    const ownCase = await client.postForm(`/locations/${bed}`, {
+      intent: "rename",
+      name: "BED",
+    });
+    expect(ownCase.status).toBe(302);
+    const renamed = await prisma.location.findUniqueOrThrow({
+      where: { id: bed },
+    });
+    expect(renamed.name).toBe("BED");
+  });
+
+  it("checks moves against siblings", async () => {
+    const garden = await createLocationViaForm(client, "Garden");
+    await createLocationViaForm(client, "Tool box", garden);
+    const looseBox = await createLocationViaForm(client, "tool BOX");
+
+    const response = await client.postForm(`/locations/${looseBox}`, {
+      intent: "move",
+      parentId: garden,
+    });
+    expect(response.status).toBe(400);
+    expect(fieldErrors(await response.text(), "parentId")).toEqual([
+      "“Garden” already contains a location named “Tool box”, and locations in the same place need names that differ by more than case. Rename “tool BOX” first, or choose another location.",
+    ]);
+    expect(await parentOf(looseBox)).toBeNull();
+  });
+
+  it("lets one of two parallel creates win", async () => {
+    const parent = await createLocationViaForm(client, "Race parent");
+    // Both inserts wait on the parent row, after their name checks. Without
+    // the tree lock both checks would find no sibling and both rows stay.
+    const rowLocks = await holdLocationRows([parent]);
+    const creates = Promise.all(
+      ["Box", "box"].map((name) =>
+        client.postForm("/locations/new", { name, parentId: parent }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await rowLocks.release();
+    const responses = await creates;
+
+    expect(responses.map((response) => response.status).sort()).toEqual([
+      302, 400,
+    ]);
+    const winner = await prisma.location.findFirstOrThrow({
+      where: { parentId: parent },
+    });
+    const loser = responses.find((response) => response.status === 400)!;
+    expect(fieldErrors(await loser.text(), "name")).toEqual([
+      `“Race parent” already contains a location named “${winner.name}”, and locations in the same place need names that differ by more than case. Choose another name.`,
+    ]);
+    expect(await prisma.location.count({ where: { parentId: parent } })).toBe(
+      1,
+    );
   });
 });
 
@@ -358,20 +615,7 @@ describe("renaming and moving", () => {
     // Holding both row locks makes each request wait at its UPDATE, after
     // its cycle check. Without the household lock both checks would pass
     // against the old tree and the two updates would form a cycle.
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let signalLocked = () => {};
-    const locked = new Promise<void>((resolve) => (signalLocked = resolve));
-    const holder = prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`
-          SELECT id FROM "Location" WHERE id IN (${left}, ${right}) FOR UPDATE`;
-        signalLocked();
-        await released;
-      },
-      { timeout: 15_000 },
-    );
-    await locked;
+    const rowLocks = await holdLocationRows([left, right]);
 
     const moves = Promise.all([
       client.postForm(`/locations/${left}`, {
@@ -384,8 +628,7 @@ describe("renaming and moving", () => {
       }),
     ]);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    release();
-    await holder;
+    await rowLocks.release();
     const [first, second] = await moves;
 
     const statuses = [first.status, second.status].sort();

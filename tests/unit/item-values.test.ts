@@ -6,12 +6,14 @@ import {
   parseMoney,
 } from "~/modules/inventory/money";
 import {
+  LOCATION_PATH_MAX_DEPTH,
   LOCATION_PATH_SEPARATOR,
   TAG_SEPARATOR,
 } from "~/modules/inventory/csv/columns";
 import { parseImportCsv } from "~/modules/inventory/csv/parse";
 import {
   itemFormSchema,
+  LOCATION_MAX_DEPTH,
   locationNameSchema,
   parseItemForm,
 } from "~/modules/inventory/schemas";
@@ -194,8 +196,10 @@ describe("locationNameSchema", () => {
     expect(locationNameSchema.parse("Shelf ½ \\ top")).toBe("Shelf ½ \\ top");
   });
 
-  it("uses the CSV path separator", () => {
+  it("uses the CSV path separator and depth", () => {
     expect(LOCATION_PATH_SEPARATOR).toBe("/");
+    expect(LOCATION_MAX_DEPTH).toBe(LOCATION_PATH_MAX_DEPTH);
+    expect(LOCATION_MAX_DEPTH).toBe(20);
   });
 });
 

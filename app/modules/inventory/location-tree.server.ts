@@ -175,3 +175,52 @@ export async function findSubtreeIds(
     SELECT id FROM subtree`;
   return rows.map((row) => row.id);
 }
+
+/**
+ * Returns a location and its ancestors from the top level down, read with a
+ * recursive query, or an empty list when the location is not in the
+ * household. The visited array stops the walk at a cycle should one exist.
+ */
+export async function findAncestors(
+  db: DatabaseClient,
+  householdId: string,
+  locationId: string,
+): Promise<{ id: string; name: string }[]> {
+  return db.$queryRaw<{ id: string; name: string }[]>`
+    WITH RECURSIVE chain(id, name, "parentId", level, visited) AS (
+      SELECT id, name, "parentId", 1, ARRAY[id] FROM "Location"
+      WHERE id = ${locationId} AND "householdId" = ${householdId}
+      UNION ALL
+      SELECT parent.id, parent.name, parent."parentId", chain.level + 1,
+        chain.visited || parent.id
+      FROM "Location" parent
+      JOIN chain ON parent.id = chain."parentId"
+      WHERE parent."householdId" = ${householdId}
+        AND NOT parent.id = ANY(chain.visited)
+    )
+    SELECT id, name FROM chain ORDER BY level DESC`;
+}
+
+/**
+ * Returns a location and all of its sub-locations with their level below
+ * it, the location itself being level 1, or an empty list when the location
+ * is not in the household. The visited array stops the walk at a cycle.
+ */
+export async function findSubtreeLevels(
+  db: DatabaseClient,
+  householdId: string,
+  locationId: string,
+): Promise<{ id: string; level: number }[]> {
+  return db.$queryRaw<{ id: string; level: number }[]>`
+    WITH RECURSIVE subtree(id, level, visited) AS (
+      SELECT id, 1, ARRAY[id] FROM "Location"
+      WHERE id = ${locationId} AND "householdId" = ${householdId}
+      UNION ALL
+      SELECT child.id, subtree.level + 1, subtree.visited || child.id
+      FROM "Location" child
+      JOIN subtree ON child."parentId" = subtree.id
+      WHERE child."householdId" = ${householdId}
+        AND NOT child.id = ANY(subtree.visited)
+    )
+    SELECT id, level FROM subtree`;
+}

@@ -1,17 +1,19 @@
 import { Prisma as PrismaRuntime } from "~/generated/prisma/client";
 import { recordAuditEvent } from "~/utils/audit.server";
+import type { Prisma } from "~/utils/db.server";
 import { prisma } from "~/utils/db.server";
 import type { FieldErrors } from "~/utils/forms";
 import type { RequestInfo } from "~/utils/request-context.server";
 
 import type { LocationNode, LocationOption } from "./location-tree.server";
 import {
-  findSubtreeIds,
+  findAncestors,
+  findSubtreeLevels,
   listAncestors,
   listLocationOptions,
   loadLocationIndex,
 } from "./location-tree.server";
-import { CHOOSE_LOCATION_MESSAGE } from "./schemas";
+import { CHOOSE_LOCATION_MESSAGE, LOCATION_MAX_DEPTH } from "./schemas";
 import type { HouseholdScope } from "./scope.server";
 import {
   canEditHousehold,
@@ -124,9 +126,68 @@ export async function findLocationInScope(
 }
 
 /**
+ * Locks a household's location tree until the transaction ends. Create,
+ * rename, move and CSV import all take this lock first, so the checks on
+ * cycles, depth and sibling names read a tree that no concurrent request
+ * changes before the write commits. FOR NO KEY UPDATE conflicts with itself
+ * but not with the key-share lock that inserting an item takes on the
+ * household, so item writes do not wait for location changes.
+ */
+async function lockLocationTree(
+  tx: Prisma.TransactionClient,
+  householdId: string,
+): Promise<void> {
+  await tx.$queryRaw`
+    SELECT id FROM "Household" WHERE id = ${householdId} FOR NO KEY UPDATE`;
+}
+
+/**
+ * Returns the location under `parentId`, or at the top level when it is
+ * null, whose name equals `name` ignoring case, leaving out `exceptId`.
+ * Case is folded with toLowerCase, as CSV import does when it matches path
+ * segments, so two siblings that import would merge are never created.
+ * NOTE: no unique index backs this rule, because households may already
+ * hold such siblings. It relies on every writer taking lockLocationTree.
+ */
+async function findSiblingNamed(
+  tx: Prisma.TransactionClient,
+  householdId: string,
+  parentId: string | null,
+  name: string,
+  exceptId: string | null = null,
+): Promise<{ id: string; name: string } | null> {
+  const siblings = await tx.location.findMany({
+    where: {
+      householdId,
+      parentId,
+      ...(exceptId ? { id: { not: exceptId } } : {}),
+    },
+    select: { id: true, name: true },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  const key = name.toLowerCase();
+  return siblings.find((sibling) => sibling.name.toLowerCase() === key) ?? null;
+}
+
+function siblingNameMessage(
+  parent: { name: string } | null,
+  existingName: string,
+  fix: string,
+): string {
+  const where = parent
+    ? `“${parent.name}” already contains a location named “${existingName}”`
+    : `There is already a top-level location named “${existingName}”`;
+  return `${where}, and locations in the same place need names that differ by more than case. ${fix}`;
+}
+
+const DEPTH_LIMIT_MESSAGE = `Locations can be nested at most ${LOCATION_MAX_DEPTH} levels deep, the longest location path that CSV import accepts. Choose a location nearer the top level.`;
+
+/**
  * Creates a location, under `parentId` when given. The new location joins
  * the parent's household, or the default household at the top level. A
- * parent the user cannot edit is a field error, never a 404 or 500.
+ * parent the user cannot edit is a field error, never a 404 or 500. So are
+ * a sibling with the same name ignoring case and a parent at level
+ * LOCATION_MAX_DEPTH, checked under the household's tree lock.
  */
 export async function createLocation(
   scope: HouseholdScope,
@@ -148,13 +209,53 @@ export async function createLocation(
   requireEditAccess(scope, householdId);
 
   try {
-    const location = await prisma.location.create({
-      data: { householdId, parentId: input.parentId, name: input.name },
-      select: { id: true },
-    });
-    return { ok: true, id: location.id };
+    return await prisma.$transaction(
+      async (tx): Promise<LocationChangeResult> => {
+        await lockLocationTree(tx, householdId);
+        const errors: FieldErrors = {};
+        let parent: { id: string; name: string } | null = null;
+        if (input.parentId) {
+          const ancestors = await findAncestors(
+            tx,
+            householdId,
+            input.parentId,
+          );
+          parent = ancestors.at(-1) ?? null;
+          if (!parent) {
+            return {
+              ok: false,
+              errors: { parentId: [CHOOSE_LOCATION_MESSAGE] },
+            };
+          }
+          if (ancestors.length + 1 > LOCATION_MAX_DEPTH) {
+            errors.parentId = [
+              `“${parent.name}” is at level ${ancestors.length}, so a location inside it would be at level ${ancestors.length + 1}. ${DEPTH_LIMIT_MESSAGE}`,
+            ];
+          }
+        }
+        const existing = await findSiblingNamed(
+          tx,
+          householdId,
+          input.parentId,
+          input.name,
+        );
+        if (existing) {
+          errors.name = [
+            siblingNameMessage(parent, existing.name, "Choose another name."),
+          ];
+        }
+        if (Object.keys(errors).length > 0) return { ok: false, errors };
+
+        const location = await tx.location.create({
+          data: { householdId, parentId: input.parentId, name: input.name },
+          select: { id: true },
+        });
+        return { ok: true, id: location.id };
+      },
+    );
   } catch (error) {
-    // The parent was deleted between the check above and the insert.
+    // The parent was deleted after the check above. Deleting a location
+    // does not take the tree lock, so the foreign key catches this.
     if (isForeignKeyViolation(error)) {
       return { ok: false, errors: { parentId: [CHOOSE_LOCATION_MESSAGE] } };
     }
@@ -162,7 +263,10 @@ export async function createLocation(
   }
 }
 
-/** Renames a location. Throws 404 outside scope and 403 for viewers. */
+/**
+ * Renames a location. A sibling with the same name ignoring case is a field
+ * error on `name`. Throws 404 outside scope and 403 for viewers.
+ */
 export async function renameLocation(
   scope: HouseholdScope,
   locationId: string,
@@ -170,20 +274,56 @@ export async function renameLocation(
 ): Promise<LocationChangeResult> {
   const location = await findLocationInScope(scope, locationId);
   requireEditAccess(scope, location.householdId);
-  const { count } = await prisma.location.updateMany({
-    where: { id: location.id, householdId: location.householdId },
-    data: { name },
+
+  return prisma.$transaction(async (tx): Promise<LocationChangeResult> => {
+    await lockLocationTree(tx, location.householdId);
+    // Read again under the lock, because a concurrent move may have
+    // changed the parent and so the siblings.
+    const current = await tx.location.findFirst({
+      where: { id: location.id, householdId: location.householdId },
+      select: { parentId: true, parent: { select: { name: true } } },
+    });
+    if (!current) notFound();
+    const existing = await findSiblingNamed(
+      tx,
+      location.householdId,
+      current.parentId,
+      name,
+      location.id,
+    );
+    if (existing) {
+      return {
+        ok: false,
+        errors: {
+          name: [
+            siblingNameMessage(
+              current.parent,
+              existing.name,
+              "Choose another name.",
+            ),
+          ],
+        },
+      };
+    }
+    const { count } = await tx.location.updateMany({
+      where: { id: location.id, householdId: location.householdId },
+      data: { name },
+    });
+    if (count === 0) notFound();
+    return { ok: true, id: location.id };
   });
-  if (count === 0) notFound();
-  return { ok: true, id: location.id };
 }
 
 /**
  * Moves a location under `parentId`, or to the top level when it is null.
  *
- * The cycle check and the update run in one transaction that first locks
- * the household row. Every move in a household takes that lock, so two
- * concurrent moves cannot each pass the check and together form a cycle.
+ * The move is rejected with a field error on `parentId` when the parent is
+ * inside the location, when the moved subtree would reach below level
+ * LOCATION_MAX_DEPTH, or when the parent already contains a location of the
+ * same name ignoring case. The checks and the update run in one transaction
+ * that holds the household's tree lock, so two concurrent moves cannot each
+ * pass the checks against the old tree and together form a cycle or a tree
+ * that is too deep.
  */
 export async function moveLocation(
   scope: HouseholdScope,
@@ -204,41 +344,71 @@ export async function moveLocation(
   }
 
   return prisma.$transaction(async (tx): Promise<LocationChangeResult> => {
-    await tx.$queryRaw`
-      SELECT id FROM "Household" WHERE id = ${location.householdId} FOR UPDATE`;
+    await lockLocationTree(tx, location.householdId);
+    const moved = await tx.location.findFirst({
+      where: { id: location.id, householdId: location.householdId },
+      select: { id: true, name: true },
+    });
+    if (!moved) notFound();
 
+    let parent: { id: string; name: string } | null = null;
     if (parentId) {
-      const parent = await tx.location.findFirst({
-        where: { id: parentId, householdId: location.householdId },
-        select: { id: true, name: true },
-      });
-      if (!parent) {
+      const ancestors = await findAncestors(tx, location.householdId, parentId);
+      const target = ancestors.at(-1);
+      if (!target) {
         return { ok: false, errors: { parentId: [CHOOSE_LOCATION_MESSAGE] } };
       }
-      const subtree = await findSubtreeIds(
+      parent = target;
+      const subtree = await findSubtreeLevels(
         tx,
-        [location.householdId],
-        location.id,
+        location.householdId,
+        moved.id,
       );
-      if (subtree.includes(parent.id)) {
-        return {
-          ok: false,
-          errors: {
-            parentId: [
-              `“${parent.name}” is inside “${location.name}”, so “${location.name}” cannot move into it. Choose a location outside “${location.name}”.`,
-            ],
-          },
-        };
+      if (subtree.some((entry) => entry.id === target.id)) {
+        return moveError(
+          `“${target.name}” is inside “${moved.name}”, so “${moved.name}” cannot move into it. Choose a location outside “${moved.name}”.`,
+        );
+      }
+      const height = subtree.reduce(
+        (max, entry) => Math.max(max, entry.level),
+        1,
+      );
+      const depth = ancestors.length + height;
+      if (depth > LOCATION_MAX_DEPTH) {
+        return moveError(
+          `Moving “${moved.name}” into “${target.name}” would nest locations ${depth} levels deep, because “${target.name}” is at level ${ancestors.length} and “${moved.name}” with its sub-locations spans ${height} ${height === 1 ? "level" : "levels"}. ${DEPTH_LIMIT_MESSAGE}`,
+        );
       }
     }
 
+    const existing = await findSiblingNamed(
+      tx,
+      location.householdId,
+      parentId,
+      moved.name,
+      moved.id,
+    );
+    if (existing) {
+      return moveError(
+        siblingNameMessage(
+          parent,
+          existing.name,
+          `Rename “${moved.name}” first, or choose another location.`,
+        ),
+      );
+    }
+
     const { count } = await tx.location.updateMany({
-      where: { id: location.id, householdId: location.householdId },
+      where: { id: moved.id, householdId: location.householdId },
       data: { parentId },
     });
     if (count === 0) notFound();
-    return { ok: true, id: location.id };
+    return { ok: true, id: moved.id };
   });
+}
+
+function moveError(message: string): LocationChangeResult {
+  return { ok: false, errors: { parentId: [message] } };
 }
 
 /** The outcome of deleting a location. */

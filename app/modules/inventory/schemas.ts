@@ -1,6 +1,10 @@
 import { z } from "zod";
 
-import { LOCATION_PATH_SEPARATOR, TAG_SEPARATOR } from "./csv/columns";
+import {
+  LOCATION_PATH_MAX_DEPTH,
+  LOCATION_PATH_SEPARATOR,
+  TAG_SEPARATOR,
+} from "./csv/columns";
 import type { CustomFieldEntry, ItemDetailValues } from "./item-details";
 import {
   EMPTY_ITEM_DETAILS,
@@ -16,6 +20,12 @@ export const DESCRIPTION_MAX_LENGTH = 5000;
 export const QUANTITY_MAX = 1_000_000;
 export const TAG_NAME_MAX_LENGTH = 50;
 export const TAGS_PER_ITEM_MAX = 20;
+/**
+ * Maximum number of nested location levels, a top-level location being
+ * level 1. It equals the longest HB.location path that CSV import accepts,
+ * so every location that the forms create can be exported and imported.
+ */
+export const LOCATION_MAX_DEPTH = LOCATION_PATH_MAX_DEPTH;
 export const SEARCH_QUERY_MAX_LENGTH = 200;
 export const ITEMS_PER_PAGE = 25;
 const PAGE_MAX = 999_999;
