@@ -10,6 +10,7 @@ import {
   fieldErrors,
   linkedItemIds,
   ownedHouseholdId,
+  redirectedId,
 } from "../support/inventory";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
@@ -371,20 +372,51 @@ describe("editing and deleting items", () => {
   });
 
   it("deletes item with audit row", async () => {
-    const cellar = await createLocationViaForm(client, "Wine cellar");
-    const id = await createItemViaForm(client, {
+    const house = await createLocationViaForm(client, "Manor");
+    const cellar = await createLocationViaForm(client, "Wine cellar", house);
+    const parent = await createItemViaForm(client, { name: "Wine rack" });
+    const response = await client.postForm("/items/new", {
       name: "Old bottle",
+      description: "Vintage 1990",
       quantity: "6",
       locationId: cellar,
-      tags: "wine",
+      tags: "wine, Gift",
+      manufacturer: "Château X",
+      modelNumber: "Grand cru",
+      serialNumber: "LOT-7",
+      assetId: "000-042",
+      url: "https://example.com/wine",
+      notes: "Lying down",
+      purchaseFrom: "Wine shop",
+      purchasePrice: "120.50",
+      purchaseDate: "2024-03-15",
+      warrantyExpires: "",
+      lifetimeWarranty: "true",
+      warrantyDetails: "None",
+      insured: "true",
+      soldTo: "",
+      soldPrice: "5",
+      soldDate: "",
+      soldNotes: "",
+      customFieldName: ["Region", "Colour"],
+      customFieldValue: ["Bordeaux", "Red"],
     });
-    const response = await client.postForm(`/items/${id}`, {
+    const id = redirectedId(response, "/items/");
+    const part = await createItemViaForm(client, { name: "Cork" });
+    await prisma.item.update({ where: { id }, data: { parentId: parent } });
+    await prisma.item.update({ where: { id: part }, data: { parentId: id } });
+    const stored = await prisma.item.findUniqueOrThrow({ where: { id } });
+
+    const deleted = await client.postForm(`/items/${id}`, {
       intent: "delete",
     });
-    expect(response.status).toBe(302);
-    expect(response.headers.get("location")).toBe("/items");
+    expect(deleted.status).toBe(302);
+    expect(deleted.headers.get("location")).toBe("/items");
     expect(await prisma.item.count({ where: { id } })).toBe(0);
     expect(await prisma.itemTag.count({ where: { itemId: id } })).toBe(0);
+    expect(await prisma.itemField.count({ where: { itemId: id } })).toBe(0);
+    const orphan = await prisma.item.findUniqueOrThrow({ where: { id: part } });
+    expect(orphan.parentId).toBeNull();
 
     const user = await prisma.user.findUniqueOrThrow({
       where: { email: "items@example.com" },
@@ -395,14 +427,67 @@ describe("editing and deleting items", () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.actorId).toBe(user.id);
     expect(events[0]!.targetType).toBe("Item");
+    expect(events[0]!.newValues).toBeNull();
     expect(events[0]!.oldValues).toEqual({
       name: "Old bottle",
-      locationId: cellar,
+      description: "Vintage 1990",
       quantity: 6,
+      location: { id: cellar, path: ["Manor", "Wine cellar"] },
+      parentId: parent,
+      partIds: [part],
+      tags: ["Gift", "wine"],
+      customFields: [
+        { name: "Colour", value: "Red" },
+        { name: "Region", value: "Bordeaux" },
+      ],
+      importRef: null,
+      createdAt: stored.createdAt.toISOString(),
+      updatedAt: stored.updatedAt.toISOString(),
+      manufacturer: "Château X",
+      modelNumber: "Grand cru",
+      serialNumber: "LOT-7",
+      assetId: 42,
+      url: "https://example.com/wine",
+      notes: "Lying down",
+      purchaseFrom: "Wine shop",
+      purchasePrice: { minorUnits: 12050, currency: "USD" },
+      purchaseDate: "2024-03-15",
+      warrantyExpires: null,
+      lifetimeWarranty: true,
+      warrantyDetails: "None",
+      insured: true,
+      soldTo: "",
+      soldPrice: { minorUnits: 500, currency: "USD" },
+      soldDate: null,
+      soldNotes: "",
+      archived: false,
     });
 
     const { response: gone } = await client.get(`/items/${id}`);
     expect(gone.status).toBe(404);
+  });
+
+  it("records a bare item on delete", async () => {
+    const id = await createItemViaForm(client, { name: "Plain box" });
+    const response = await client.postForm(`/items/${id}`, {
+      intent: "delete",
+    });
+    expect(response.status).toBe(302);
+    const event = await prisma.auditLog.findFirstOrThrow({
+      where: { action: "ITEM_DELETED", targetId: id },
+    });
+    expect(event.oldValues).toMatchObject({
+      name: "Plain box",
+      location: null,
+      parentId: null,
+      partIds: [],
+      tags: [],
+      customFields: [],
+      purchasePrice: null,
+      soldPrice: null,
+      assetId: null,
+      insured: false,
+    });
   });
 
   it("rejects an unknown intent", async () => {

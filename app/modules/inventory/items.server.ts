@@ -20,6 +20,7 @@ import {
   readItemDetails,
   toItemDetailData,
 } from "./item-details";
+import { readItemSnapshot } from "./item-snapshot.server";
 import type { LocationIndex, LocationOption } from "./location-tree.server";
 import {
   findSubtreeIds,
@@ -483,7 +484,12 @@ export async function updateItem(
   }
 }
 
-/** Deletes an item with its tag links and records ITEM_DELETED. */
+/**
+ * Deletes an item with its tag links and custom fields, clears the parent
+ * of its parts, and records ITEM_DELETED with the whole item as oldValues.
+ * The snapshot is read in the deleting transaction with the item's row
+ * locked, so a concurrent edit cannot make it differ from what was deleted.
+ */
 export async function deleteItem(
   scope: HouseholdScope,
   itemId: string,
@@ -491,21 +497,22 @@ export async function deleteItem(
 ): Promise<void> {
   const item = await prisma.item.findFirst({
     where: { id: itemId, householdId: { in: scope.householdIds } },
-    select: {
-      id: true,
-      householdId: true,
-      name: true,
-      locationId: true,
-      quantity: true,
-    },
+    select: { id: true, householdId: true },
   });
   if (!item) notFound();
   requireEditAccess(scope, item.householdId);
 
-  const { count } = await prisma.item.deleteMany({
-    where: { id: item.id, householdId: item.householdId },
+  const snapshot = await prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "Item"
+      WHERE id = ${item.id} AND "householdId" = ${item.householdId}
+      FOR UPDATE`;
+    if (locked.length === 0) notFound();
+    const before = await readItemSnapshot(tx, item.householdId, item.id);
+    if (!before) notFound();
+    await tx.item.delete({ where: { id: item.id } });
+    return before;
   });
-  if (count === 0) notFound();
 
   await recordAuditEvent(
     {
@@ -513,11 +520,7 @@ export async function deleteItem(
       actorId: scope.userId,
       targetType: "Item",
       targetId: item.id,
-      oldValues: {
-        name: item.name,
-        locationId: item.locationId,
-        quantity: item.quantity,
-      },
+      oldValues: snapshot,
     },
     info,
   );
