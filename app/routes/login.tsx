@@ -14,6 +14,7 @@ import {
 
 import { CsrfInput, Field, FormError } from "~/components/forms";
 import { HoneypotFields } from "~/components/honeypot";
+import { checkSignInDevice } from "~/modules/security/known-devices.server";
 import { authenticatePassword } from "~/modules/security/sign-in.server";
 import { startSignInChallenge } from "~/modules/two-factor/challenge.server";
 import { isTwoFactorEnabled } from "~/modules/two-factor/two-factor.server";
@@ -92,6 +93,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   // is deleted, so a planted cookie never becomes an authenticated one.
   await destroySession(request);
   const sessionCookie = await createSession(user.id, info);
+  checkSignInDevice(user.id, info);
   await recordAuditEvent(
     {
       action: "SIGN_IN_SUCCEEDED",

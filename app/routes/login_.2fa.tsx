@@ -8,6 +8,7 @@ import { Form, Link, useActionData } from "@remix-run/react";
 import { z } from "zod";
 
 import { CsrfInput, Field, FormError } from "~/components/forms";
+import { checkSignInDevice } from "~/modules/security/known-devices.server";
 import { verifySecondFactor } from "~/modules/security/sign-in.server";
 import type { ChallengeEndReason } from "~/modules/two-factor/challenge.server";
 import {
@@ -124,6 +125,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const headers = new Headers();
   headers.append("Set-Cookie", await clearChallengeCookie());
   headers.append("Set-Cookie", await createSession(challenge.userId, info));
+  checkSignInDevice(challenge.userId, info);
   await recordAuditEvent(
     {
       action: "SIGN_IN_SUCCEEDED",

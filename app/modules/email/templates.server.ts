@@ -15,7 +15,8 @@ export type EmailKind =
   | "email-change-verify"
   | "email-change-requested"
   | "email-changed"
-  | "email-in-use";
+  | "email-in-use"
+  | "new-device-sign-in";
 
 /** How long a notice without a link is worth delivering. */
 const NOTICE_LIFETIME_MS = 7 * 24 * 60 * 60_000;
@@ -260,5 +261,44 @@ export function emailInUseEmail(input: {
       "You do not need to do anything. If you forgot your password, reset it from the sign-in page.",
     ],
     action: { label: "Reset your password", url: appUrl("/forgot-password") },
+  });
+}
+
+/** Formats a time as "2026-12-08 14:05 UTC". */
+function formatUtcMinute(time: Date): string {
+  const iso = time.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/**
+ * Builds the notice of a sign-in from a browser and network that the
+ * account has not used for 90 days. `ipHint` must already hide most of the
+ * address, because the email is kept in the outbox and in the inbox.
+ */
+export function newDeviceSignInEmail(input: {
+  to: string;
+  name: string;
+  signedInAt: Date;
+  browser: string;
+  os: string;
+  ipHint: string;
+}): QueuedEmail {
+  return compose({
+    kind: "new-device-sign-in",
+    to: input.to,
+    name: input.name,
+    subject: "New sign-in to your Dokodo account",
+    paragraphs: [
+      "Your Dokodo account was signed in to from a browser and network that it has not used in the last 90 days.",
+      `Time: ${formatUtcMinute(input.signedInAt)}`,
+      `Browser: ${input.browser} on ${input.os}`,
+      `IP address: ${input.ipHint}`,
+      "If this was you, you do not need to do anything. If it was not you, change your password now, which signs out every other session, and review your sessions.",
+    ],
+    action: {
+      label: "Review your sessions",
+      url: appUrl("/settings/sessions"),
+    },
+    footnote: `Change your password at ${appUrl("/settings/password")}. If you cannot sign in, reset it at ${appUrl("/forgot-password")}.`,
   });
 }

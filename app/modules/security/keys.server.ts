@@ -29,7 +29,7 @@ export function emailHashForLog(emailHash: string): string {
  * Expands an IPv6 address (without zone) to eight 16-bit groups. Returns
  * null when the text is not a valid IPv6 address.
  */
-function expandIPv6(address: string): number[] | null {
+export function expandIPv6(address: string): number[] | null {
   if (!isIPv6(address)) return null;
   let text = address;
   const tail: number[] = [];
