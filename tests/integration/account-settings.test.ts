@@ -7,6 +7,7 @@ import {
   STRONG_PASSWORD,
   TestClient,
 } from "../support/client";
+import { fieldErrors } from "../support/html";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 import type { TestSmtpServer } from "../support/smtp";
@@ -141,6 +142,44 @@ describe("password change", () => {
     expect(body).toContain("Choose a harder-to-guess password");
     expect(body).not.toContain('value="password123"');
     await signIn("weak@example.com");
+  });
+
+  it("rejects the current password as new", async () => {
+    const email = "same-password@example.com";
+    const current = await registerAccount(server.baseUrl, { email });
+    const other = await signIn(email);
+    const before = await prisma.user.findUniqueOrThrow({ where: { email } });
+
+    const response = await current.postForm("/settings/password", {
+      currentPassword: STRONG_PASSWORD,
+      newPassword: STRONG_PASSWORD,
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(fieldErrors(body, "newPassword")).toEqual([
+      "The new password is the same as your current password. Choose a different password.",
+    ]);
+    expect(fieldErrors(body, "currentPassword")).toEqual([]);
+    expect(body).not.toContain("Your password was changed.");
+
+    const after = await prisma.user.findUniqueOrThrow({
+      where: { email },
+      include: { sessions: true },
+    });
+    expect(after.passwordHash).toBe(before.passwordHash);
+    expect(after.sessions).toHaveLength(2);
+    expect(await isSignedIn(current)).toBe(true);
+    expect(await isSignedIn(other)).toBe(true);
+    expect(
+      await prisma.auditLog.count({
+        where: { action: "PASSWORD_CHANGED", actorId: after.id },
+      }),
+    ).toBe(0);
+    expect(
+      await prisma.emailOutbox.count({
+        where: { recipient: email, kind: "password-changed" },
+      }),
+    ).toBe(0);
   });
 
   it("needs a session", async () => {

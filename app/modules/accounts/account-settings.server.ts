@@ -15,6 +15,8 @@ import { checkNewPassword, verifyPassword } from "./password.server";
 import { issueEmailToken, revokeTokens } from "./tokens.server";
 
 export const WRONG_PASSWORD_MESSAGE = "The password is incorrect.";
+export const SAME_PASSWORD_MESSAGE =
+  "The new password is the same as your current password. Choose a different password.";
 
 /** Email change requests one account may make per window. */
 export const EMAIL_CHANGE_LIMIT = 3;
@@ -28,6 +30,7 @@ export type ChangePasswordResult =
 
 /**
  * Changes the signed-in user's password after checking the current one.
+ * A new password equal to the current one is rejected without any change.
  * The session making the change stays signed in. The user's other sessions
  * and outstanding reset links end in the transaction that stores the new
  * hash and queues the notice.
@@ -47,6 +50,10 @@ export async function changePassword(
   });
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
     return { status: "wrong-password" };
+  }
+  // verifyPassword accepted currentPassword, so it is a non-empty string.
+  if (input.newPassword === input.currentPassword) {
+    return { status: "rejected", errors: [SAME_PASSWORD_MESSAGE] };
   }
   const checked = await checkNewPassword(input.newPassword, {
     email: user.email,
