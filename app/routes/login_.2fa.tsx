@@ -36,7 +36,7 @@ export const meta: MetaFunction = () => [
 ];
 
 const CODE_FORMAT_MESSAGE =
-  "Enter the 6-digit code from your authenticator app or a recovery code such as abcde-12345.";
+  "Enter the 6-digit code from your authenticator app or one of your recovery codes, such as abcde-12345. Both are accepted.";
 
 const codeSchema = z
   .string({ required_error: CODE_FORMAT_MESSAGE })
@@ -74,7 +74,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.success) {
     // A malformed entry cannot match, so it does not use up an attempt.
     return data(
-      { formError: parsed.error.issues[0]!.message },
+      { formError: null, codeErrors: [parsed.error.issues[0]!.message] },
       { status: 400 },
     );
   }
@@ -110,6 +110,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data(
       {
         formError: `That code is incorrect or was already used. ${attemptsLeft} ${attemptsLeft === 1 ? "attempt" : "attempts"} left.`,
+        codeErrors: null,
       },
       { status: 400 },
     );
@@ -161,6 +162,7 @@ export default function TwoFactorSignInPage() {
           spellCheck={false}
           required
           autoFocus
+          errors={actionData?.codeErrors}
         />
         <button type="submit" className="btn-primary w-full">
           Verify and sign in

@@ -9,6 +9,7 @@ import {
   STRONG_PASSWORD,
   TestClient,
 } from "../support/client";
+import { fieldErrors } from "../support/html";
 import type { TestServer } from "../support/server";
 import { startTestServer } from "../support/server";
 import { decodeBase32, TOTP_STEP_MS, totpCode } from "../support/totp";
@@ -501,11 +502,15 @@ describe("sign-in challenge", () => {
 
   it("does not count a malformed code", async () => {
     const client = await passPasswordStep(account.email);
-    const response = await client.postForm("/login/2fa", { code: "12-34" });
-    expect(response.status).toBe(400);
-    expect(await response.text()).toContain(
-      "Enter the 6-digit code from your authenticator app or a recovery code",
-    );
+    for (const code of ["abc", "12-34", "1234567", ""]) {
+      const response = await client.postForm("/login/2fa", { code });
+      expect(response.status, code).toBe(400);
+      const body = await response.text();
+      expect(fieldErrors(body, "code"), code).toEqual([
+        "Enter the 6-digit code from your authenticator app or one of your recovery codes, such as abcde-12345. Both are accepted.",
+      ]);
+      expect(body, code).not.toContain('role="alert"');
+    }
     const challenge = await prisma.signInChallenge.findFirstOrThrow({
       where: { userId: account.userId },
       orderBy: { createdAt: "desc" },
