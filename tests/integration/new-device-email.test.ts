@@ -154,6 +154,20 @@ describe("new-device email", () => {
     expect(notices[0]!.text).toContain("IP address: 192.0.x.x");
   });
 
+  it("treats an IPv6 /48 as one network", async () => {
+    const email = "ipv6@example.com";
+    await register(email);
+    await signIn(email, { ...CHROME_ON_LINUX, ip: "2001:db8:1234:5678::1" });
+    await signIn(email, { ...CHROME_ON_LINUX, ip: "2001:db8:1234:abcd::2" });
+    expect(await noticesTo(email)).toHaveLength(0);
+
+    await signIn(email, { ...CHROME_ON_LINUX, ip: "2001:db8:99::1" });
+    const notices = await noticesTo(email);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.text).toContain("IP address: 2001:db8:…");
+    expect(notices[0]!.text).not.toContain("2001:db8:99");
+  });
+
   it("is sent for a pair unseen for 90 days", async () => {
     const email = "stale@example.com";
     await register(email);
