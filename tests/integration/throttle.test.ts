@@ -615,6 +615,8 @@ describe("configuration", () => {
     expect(env.THROTTLE_PASSWORD_RESET_WINDOW_SECONDS).toBe(900);
     expect(env.THROTTLE_VERIFICATION_RESEND_LIMIT).toBe(3);
     expect(env.THROTTLE_CHECKOUT_LIMIT).toBe(10);
+    expect(env.THROTTLE_IMPORT_UPLOAD_LIMIT).toBe(10);
+    expect(env.THROTTLE_IMPORT_UPLOAD_WINDOW_SECONDS).toBe(600);
     expect(env.LOCKOUT_THRESHOLD).toBe(5);
     expect(env.LOCKOUT_BASE_DELAY_SECONDS).toBe(30);
     expect(env.LOCKOUT_MAX_DELAY_SECONDS).toBe(900);
