@@ -250,11 +250,13 @@ export async function checkDatabaseConnection(
   await client.end();
 }
 
-/**
- * Applies pending migrations with `prisma migrate deploy`. Rejects with the
- * CLI's output when a migration fails.
- */
-export function runMigrations(databaseUrl: string): Promise<void> {
+/** How many times migrate deploy runs while another process holds its lock. */
+const MIGRATION_LOCK_ATTEMPTS = 6;
+
+/** Runs `prisma migrate deploy` once and returns its exit code and output. */
+function runMigrateDeploy(
+  databaseUrl: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       "sh",
@@ -269,14 +271,33 @@ export function runMigrations(databaseUrl: string): Promise<void> {
     child.stdout.on("data", (chunk: Buffer) => (output += chunk));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk));
     child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else
-        reject(
-          new Error(`prisma migrate deploy exited with ${code}:\n${output}`),
-        );
-    });
+    child.on("close", (code) => resolve({ code, output }));
   });
+}
+
+/**
+ * Applies pending migrations with `prisma migrate deploy`. Instances that
+ * start together all run it, and Prisma serializes them with an advisory
+ * lock that it waits on for 10 s only (error P1002), so a timed-out wait is
+ * retried: the other instance is still migrating. Rejects with the CLI's
+ * output when a migration fails or the lock stays taken.
+ */
+export async function runMigrations(databaseUrl: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const { code, output } = await runMigrateDeploy(databaseUrl);
+    if (code === 0) return;
+    const lockTimedOut =
+      output.includes("P1002") && output.includes("advisory lock");
+    if (!lockTimedOut || attempt === MIGRATION_LOCK_ATTEMPTS) {
+      throw new Error(`prisma migrate deploy exited with ${code}:\n${output}`);
+    }
+    // Imported here because the logger reads the configuration on import.
+    const { logger } = await import("../app/utils/logger.server");
+    logger.warn(
+      { event: "database.migration_lock_busy", attempt },
+      "another process holds the migration lock; trying again",
+    );
+  }
 }
 
 /** Returns the names of the migrations shipped in prisma/migrations. */

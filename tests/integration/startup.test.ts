@@ -9,6 +9,7 @@ import type { AddressInfo, Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
@@ -18,6 +19,7 @@ import {
   waitForHealth,
 } from "../support/app-process";
 import { TestClient } from "../support/client";
+import { createTestDatabase } from "../support/database";
 
 let tempDir: string;
 let dataDir: string;
@@ -137,6 +139,35 @@ describe("start-up failure", () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   }, 120_000);
+
+  it("waits while another process holds the migration lock", async () => {
+    const databaseUrl = await createTestDatabase();
+    const holder = new pg.Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      // The key Prisma's migrate deploy locks (its P1002 message names it).
+      await holder.query("SELECT pg_advisory_lock(72707369)");
+      const port = await findFreePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const app = spawnApp({
+        PORT: String(port),
+        APP_ORIGIN: baseUrl,
+        DATABASE_URL: databaseUrl,
+      });
+      try {
+        // Longer than Prisma's own 10 s wait, so the first try times out.
+        await new Promise((resolve) => setTimeout(resolve, 15_000));
+        expect(app.child.exitCode).toBeNull();
+        await holder.query("SELECT pg_advisory_unlock(72707369)");
+        await waitForHealth(app, baseUrl);
+        expect(app.output()).toContain("database.migration_lock_busy");
+      } finally {
+        expect(await stopApp(app)).toBe(0);
+      }
+    } finally {
+      await holder.end();
+    }
+  }, 150_000);
 
   it("names an unreachable DATABASE_URL without its password", async () => {
     const databasePort = await findFreePort();

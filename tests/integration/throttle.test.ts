@@ -1,9 +1,6 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import type { Server } from "node:http";
-import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,6 +40,7 @@ import {
   STRONG_PASSWORD,
   TestClient,
 } from "../support/client";
+import { startApp as startAppProcess, stopApp } from "../support/app-process";
 import { createTestDatabase } from "../support/database";
 import type { TestServer } from "../support/server";
 import { generateSecret, startTestServer } from "../support/server";
@@ -623,76 +621,6 @@ describe("configuration", () => {
   });
 });
 
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-type AppProcess = {
-  baseUrl: string;
-  child: ChildProcess;
-  output: () => string;
-};
-
-/** Spawns `node --import tsx server/main.ts` and waits for /healthz. */
-async function spawnAppProcess(
-  env: Record<string, string>,
-): Promise<AppProcess> {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    cwd: path.resolve("."),
-    env: {
-      ...process.env,
-      APP_ORIGIN: `http://127.0.0.1:${port}`,
-      ...env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk));
-  const baseUrl = `http://127.0.0.1:${port}`;
-
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(
-        `server/main.ts exited with ${child.exitCode}:\n${output}`,
-      );
-    }
-    try {
-      const response = await fetch(`${baseUrl}/healthz`);
-      await response.arrayBuffer();
-      if (response.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(
-        `server/main.ts did not answer /healthz in 90 s:\n${output}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { baseUrl, child, output: () => output };
-}
-
-async function stopAppProcess(app: AppProcess): Promise<void> {
-  if (app.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => app.child.once("exit", resolve));
-  app.child.kill("SIGTERM");
-  await exited;
-}
-
 describe("separate processes", () => {
   it("share one limit across two servers", async () => {
     const databaseUrl = await createTestDatabase();
@@ -704,8 +632,8 @@ describe("separate processes", () => {
       THROTTLE_GLOBAL_LIMIT: "10",
     };
     const apps = await Promise.all([
-      spawnAppProcess(env),
-      spawnAppProcess(env),
+      startAppProcess(env),
+      startAppProcess(env),
     ]);
     try {
       const responses = await Promise.all(
@@ -718,7 +646,7 @@ describe("separate processes", () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(2);
       expect(statuses.filter((status) => status === 200)).toHaveLength(10);
     } finally {
-      await Promise.all(apps.map(stopAppProcess));
+      await Promise.all(apps.map(stopApp));
     }
   }, 180_000);
 
@@ -733,8 +661,8 @@ describe("separate processes", () => {
       LOCKOUT_THRESHOLD: "5",
     };
     const apps = await Promise.all([
-      spawnAppProcess(env),
-      spawnAppProcess(env),
+      startAppProcess(env),
+      startAppProcess(env),
     ]);
     const database = new pg.Client({ connectionString: databaseUrl });
     try {
@@ -775,7 +703,7 @@ describe("separate processes", () => {
       expect(client.getCookie("dokodo_session")).toBeUndefined();
     } finally {
       await database.end().catch(() => undefined);
-      await Promise.all(apps.map(stopAppProcess));
+      await Promise.all(apps.map(stopApp));
     }
   }, 180_000);
 });
