@@ -100,7 +100,7 @@ function describeWindow(seconds: number): string {
  * Stores an uploaded file and redirects to its preview (multipart form), or
  * confirms or discards an upload (intent "confirm" or "discard"). Uploads
  * count against the "import-upload" throttle policy of the user, checked
- * once the CSRF token is valid.
+ * once the CSRF token is valid and the file could be read.
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   const scope = await requireHouseholdScope(request);
@@ -111,6 +111,16 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return data({ formError: upload.message }, { status: upload.status });
     }
     await validateCsrf(upload.value, request);
+    const householdId =
+      textField(upload.value, "householdId") ||
+      importTargets(scope)[0]?.id ||
+      scope.defaultHouseholdId;
+    const file = await readCsvFile(upload.value, "file");
+    if (!file.ok) {
+      return data({ formError: file.message }, { status: file.status });
+    }
+    // Counted only now, so a file the upload rejects before parsing (empty,
+    // not UTF-8) does not use up the user's uploads.
     const decision = await checkThrottle(
       "import-upload",
       scope.userId,
@@ -127,14 +137,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
           headers: { "Retry-After": String(decision.retryAfterSeconds) },
         },
       );
-    }
-    const householdId =
-      textField(upload.value, "householdId") ||
-      importTargets(scope)[0]?.id ||
-      scope.defaultHouseholdId;
-    const file = await readCsvFile(upload.value, "file");
-    if (!file.ok) {
-      return data({ formError: file.message }, { status: file.status });
     }
     const jobId = await createImportJob(scope, {
       householdId,

@@ -865,6 +865,16 @@ describe("upload throttle", () => {
     const email = "upload-limit@example.com";
     const { client } = await newAccount(email);
     const csv = "HB.location,HB.name\nShed,Saw\n";
+    // Files rejected before parsing do not count against the limit.
+    for (let attempt = 0; attempt < UPLOAD_LIMIT; attempt += 1) {
+      const empty = await postMultipart(
+        client,
+        "/items/import",
+        {},
+        { field: "file", name: "items.csv", content: "" },
+      );
+      expect(empty.status).toBe(400);
+    }
     const jobIds: string[] = [];
     for (let upload = 0; upload < UPLOAD_LIMIT; upload += 1) {
       jobIds.push(await uploadCsv(client, csv));
