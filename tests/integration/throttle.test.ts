@@ -40,7 +40,7 @@ import {
   STRONG_PASSWORD,
   TestClient,
 } from "../support/client";
-import { startApp as startAppProcess, stopApp } from "../support/app-process";
+import { startApps, stopApp } from "../support/app-process";
 import { createTestDatabase } from "../support/database";
 import type { TestServer } from "../support/server";
 import { generateSecret, startTestServer } from "../support/server";
@@ -631,10 +631,7 @@ describe("separate processes", () => {
       SESSION_SECRET: generateSecret(),
       THROTTLE_GLOBAL_LIMIT: "10",
     };
-    const apps = await Promise.all([
-      startAppProcess(env),
-      startAppProcess(env),
-    ]);
+    const apps = await startApps(2, env);
     try {
       const responses = await Promise.all(
         apps.flatMap((app) =>
@@ -660,10 +657,7 @@ describe("separate processes", () => {
       THROTTLE_AUTH_LIMIT: "100",
       LOCKOUT_THRESHOLD: "5",
     };
-    const apps = await Promise.all([
-      startAppProcess(env),
-      startAppProcess(env),
-    ]);
+    const apps = await startApps(2, env);
     const database = new pg.Client({ connectionString: databaseUrl });
     try {
       const email = "shared-lock@example.com";

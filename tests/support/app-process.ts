@@ -125,3 +125,26 @@ export async function stopApp(app: AppProcess): Promise<number | null> {
   }
   return app.exited;
 }
+
+/**
+ * Starts `count` server processes with the same `env` in parallel. When one
+ * fails to start, stops the others before rethrowing, so no server process
+ * outlives the test.
+ */
+export async function startApps(
+  count: number,
+  env: Record<string, string>,
+): Promise<(AppProcess & { baseUrl: string })[]> {
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, () => startApp(env)),
+  );
+  const started = results.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : [],
+  );
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure) {
+    await Promise.all(started.map(stopApp));
+    throw failure.reason;
+  }
+  return started;
+}
