@@ -625,7 +625,7 @@ describe("import access", () => {
       const imported = await prisma.item.count({
         where: { householdId, importRef: ref },
       });
-      // Whichever request wins, the confirm answer matches what was written.
+      // Whichever request wins, the confirm response matches what was written.
       if (confirm.status === 302) {
         expect(imported).toBe(1);
       } else if (confirm.status === 404) {

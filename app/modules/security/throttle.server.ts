@@ -192,7 +192,7 @@ export function rateLimitHeaders(
   ];
 }
 
-/** What a throttled client is told: that it must wait, and how long. */
+/** Returns the message a throttled client gets: that it must wait, and how long. */
 export function throttleMessage(retryAfterSeconds: number): string {
   return `Too many requests. Try again in ${retryAfterSeconds} seconds.`;
 }
